@@ -1,0 +1,1 @@
+"""Ablations: stage functions (build data → train → evaluate), specs, planning, execution."""

@@ -1,0 +1,138 @@
+"""The stages of a cell as plain functions: train a model, evaluate a model.
+
+Each reads top to bottom: resolve inputs → check the cache → run → log to MLflow → return.
+They are what `cft train` / `cft evaluate` run, and what the ablation planner composes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cft_lib.data.builders import DataConfig, build_dataset
+from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION, CFT_OUTPUT, COT_SYSTEM
+from cft_lib.data.records import read_training_records
+from cft_lib.eval.benchmarks import MICRO_VALIDATION
+from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
+from cft_lib.fingerprint import fingerprint
+from cft_lib.llm.base import GenerationConfig
+from cft_lib.llm.hf import HFBackend
+from cft_lib.models.registry import TINY
+from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
+from cft_lib.tracking import log_metrics, log_training_input, stage_run
+from cft_lib.train.config import TrainConfig
+from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
+from cft_lib.train.tokenize import tokenize_records
+from cft_lib.train.trainer import train
+
+METHOD_VARIANTS = {"sft": "sft", "sft-verified": "sft-verified", "sft-teacher": "sft-teacher", "cft": "cft"}
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Periodic greedy accuracy on a held-out split; the best checkpoint is kept (the paper: MATH-500)."""
+
+    benchmark: str = MICRO_VALIDATION
+    limit: int | None = 200
+    max_new_tokens: int = 160
+
+
+@dataclass(frozen=True)
+class TrainStageConfig:
+    base_model: str = TINY  # "tiny" or a path / hub id
+    method: str = "cft"  # sft | sft-verified | sft-teacher | cft
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    system_prompt: str = COT_SYSTEM  # system turn of every training prompt (as at evaluation)
+    tiny_recipe: TinyBaseRecipe = field(default_factory=TinyBaseRecipe)
+
+    def resolved(self) -> TrainStageConfig:
+        """The data variant follows the method, so a config cannot train CFT on SFT data."""
+        return replace(self, data=replace(self.data, variant=METHOD_VARIANTS[self.method]))
+
+    @property
+    def fingerprint(self) -> str:
+        base = self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model
+        return fingerprint("train", base, self.method, self.data.fingerprint, self.train,
+                           self.validation, self.system_prompt)
+
+
+def resolve_base_model(name: str, recipe: TinyBaseRecipe, progress: bool = True) -> str:
+    return str(build_tiny_base(recipe, progress=progress)) if name == TINY else name
+
+
+def prompt_templates_text() -> dict[str, str]:
+    """The prompt strings a run depends on, logged verbatim with every training run."""
+    return {"system": COT_SYSTEM, "cft_instruction": CFT_INSTRUCTION, "cft_input": CFT_INPUT,
+            "cft_output": CFT_OUTPUT}
+
+
+def run_train_stage(config: TrainStageConfig, experiment: str = "cft/train",
+                    tags: dict[str, str] | None = None, progress: bool = True) -> dict[str, Any]:
+    """Build the data, fine-tune the base model, keep the best validated checkpoint; cached."""
+    config = config.resolved()
+    out = artifact_dir("models", f"{config.method}-{config.fingerprint}")
+    if is_done(out):
+        return read_done(out)
+    base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
+    dataset = build_dataset(config.data, progress=progress)
+    with stage_run(experiment, "train", f"train {config.method} {config.data.source}", config,
+                   config.fingerprint, tags) as run:
+        import mlflow
+        from transformers import AutoTokenizer
+
+        fresh_dir(out)
+        tokenizer = AutoTokenizer.from_pretrained(base_path)
+        records = read_training_records(dataset.path)
+        tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)
+        log_training_input(dataset.path, config.data.label, dataset.fingerprint)
+        mlflow.log_params({"data.fingerprint": dataset.fingerprint, "base_model.path": base_path,
+                           "data.records": len(records), "data.tokenized": len(tokenized.examples)})
+        mlflow.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
+        mlflow.log_dict(prompt_templates_text(), "config/prompt_templates.json")
+        validate = _validator(config.validation, progress=False)
+        result = train(base_path, tokenizer, tokenized.examples, out, config.train,
+                       validate=validate, log_metrics=log_metrics, progress=progress)
+        summary = {"model_dir": str(result.model_dir), "run_id": run.info.run_id, "steps": result.steps,
+                   "examples": result.examples, "target_tokens": result.target_tokens,
+                   "tokens_per_s": result.tokens_per_s, "best_step": result.best_step,
+                   "best_val_accuracy": result.best_score, "validation": result.validation,
+                   "fingerprint": config.fingerprint}
+        mlflow.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
+                            "train/target_tokens": result.target_tokens})
+        if result.best_score is not None:
+            mlflow.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
+        mlflow.set_tag("cft.model_dir", str(result.model_dir))
+        mark_done(out, summary)
+    return summary
+
+
+def _validator(validation: ValidationConfig, progress: bool):
+    config = EvalConfig(benchmarks=(validation.benchmark,), limit=validation.limit,
+                        generation=GenerationConfig(max_new_tokens=validation.max_new_tokens))
+
+    def validate(model, tokenizer) -> float:
+        return evaluate(HFBackend(model, tokenizer, progress=progress), config).average
+
+    return validate
+
+
+def run_eval_stage(model: str, config: EvalConfig, experiment: str = "cft/evaluate",
+                   tags: dict[str, str] | None = None, progress: bool = True) -> tuple[EvalResult, str]:
+    """Evaluate `model` (a path or hub id) on the configured benchmarks and log everything."""
+    config.check()
+    key = fingerprint("evaluate", model, config)
+    with stage_run(experiment, "evaluate", f"evaluate {Path(model).name}", {"model": model, "eval": config},
+                   key, tags) as run:
+        import mlflow
+
+        backend = HFBackend.from_pretrained(model, progress=progress)
+        mlflow.log_params({f"backend.{k}": v for k, v in backend.describe().items() if k != "model"})
+        mlflow.log_dict({"qwen25-math-cot": COT_SYSTEM}, "config/prompt_templates.json")
+        result = evaluate(backend, config)
+        log_metrics(result.metrics())
+        mlflow.log_text("\n".join(json.dumps(r) for r in result.records), "eval/records.jsonl")
+    return result, run.info.run_id

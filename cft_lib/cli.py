@@ -1,0 +1,165 @@
+"""The `cft` command line: one sub-command per stage. No logic here: parse, build configs, call.
+
+    cft build-base                     # build (or reuse) the tiny base model
+    cft build-data --variant cft       # build (or reuse) one training set
+    cft train --method cft             # build data if needed, fine-tune, log to MLflow
+    cft evaluate --model PATH          # evaluate a model on benchmarks, log to MLflow
+
+Runs are tracked in sqlite:///mlflow.db in the working directory unless MLFLOW_TRACKING_URI is
+set; built data and models go under $CFT_HOME (default ./.cft).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cft_lib.errors import CftError
+
+DEFAULT_BENCHMARKS = "micro-easy,micro-medium,micro-hard"
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("training data")
+    group.add_argument("--source", default="micro-web",
+                       help="dataset source: micro-web | micro-meta | micro-numina (default: %(default)s)")
+    group.add_argument("--size", type=int, default=2000, help="records in the training set (default: %(default)s)")
+    group.add_argument("--data-seed", type=int, default=0, help="seed for sampling the source (default: %(default)s)")
+    group.add_argument("--teacher-error-rate", type=float, default=0.1,
+                       help="oracle teacher: share of wrong critiques/judgements/solutions (default: %(default)s)")
+    group.add_argument("--teacher-name", default="oracle",
+                       help="label of the teacher in params and reports (default: %(default)s)")
+
+
+def _data_config(args: argparse.Namespace, variant: str):
+    from cft_lib.data.builders import DataConfig
+    from cft_lib.teachers.config import TeacherConfig
+
+    teacher = TeacherConfig(kind="oracle", name=args.teacher_name, error_rate=args.teacher_error_rate)
+    return DataConfig(source=args.source, variant=variant, size=args.size, seed=args.data_seed, teacher=teacher)
+
+
+def cmd_build_base(args: argparse.Namespace) -> int:
+    from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
+
+    recipe = TinyBaseRecipe(documents=args.documents, seed=args.seed)
+    print(build_tiny_base(recipe))
+    return 0
+
+
+def cmd_build_data(args: argparse.Namespace) -> int:
+    from cft_lib.data.builders import build_dataset
+
+    built = build_dataset(_data_config(args, args.variant))
+    print(json.dumps({"path": str(built.path), **built.stats}, indent=2))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig, run_train_stage
+    from cft_lib.train.config import TrainConfig
+
+    train = TrainConfig(
+        learning_rate=args.lr, epochs=args.epochs, warmup_ratio=args.warmup_ratio,
+        global_batch_size=args.global_batch_size, micro_batch_size=args.micro_batch_size,
+        batching=args.batching, max_seq_len=args.max_seq_len, pack_len=max(args.pack_len, args.max_seq_len),
+        seed=args.seed, num_validations=args.num_validations, mixed_precision=args.mixed_precision,
+    )
+    config = TrainStageConfig(
+        base_model=args.base_model, method=args.method, data=_data_config(args, args.method), train=train,
+        validation=ValidationConfig(limit=args.val_limit),
+    )
+    summary = run_train_stage(config, experiment=args.experiment)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from cft_lib.ablation.stages import resolve_base_model, run_eval_stage
+    from cft_lib.eval.evaluate import EvalConfig
+    from cft_lib.llm.base import GenerationConfig
+    from cft_lib.train.pretrain import TinyBaseRecipe
+
+    model = resolve_base_model(args.model, TinyBaseRecipe())
+    config = EvalConfig(
+        benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()), limit=args.limit,
+        generation=GenerationConfig(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size),
+    )
+    result, run_id = run_eval_stage(model, config, experiment=args.experiment)
+    for score in result.scores:
+        low, high = score.wilson_interval()
+        ci = f"95% CI {100 * low:.1f}-{100 * high:.1f}"
+        print(f"{score.benchmark:>14}: {100 * score.accuracy:5.1f}%  (n={score.n}, {ci})")
+    print(f"{'average':>14}: {100 * result.average:5.1f}%   run {run_id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cft", description="Critique Fine-Tuning ablations tracked in MLflow.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    base = sub.add_parser("build-base", help="build (or reuse) the tiny base model")
+    base.add_argument("--documents", type=int, default=9000, help="pre-training documents (default: %(default)s)")
+    base.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+    base.set_defaults(func=cmd_build_base)
+
+    data = sub.add_parser("build-data", help="build (or reuse) one training set")
+    data.add_argument("--variant", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft"],
+                      help="which training set (default: %(default)s)")
+    _add_data_options(data)
+    data.set_defaults(func=cmd_build_data)
+
+    train = sub.add_parser("train", help="fine-tune a base model by SFT or CFT and log it to MLflow")
+    train.add_argument("--method", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft"],
+                       help="training method; picks the data variant (default: %(default)s)")
+    train.add_argument("--base-model", default="tiny",
+                       help="'tiny' (built locally) or a model directory / hub id (default: %(default)s)")
+    _add_data_options(train)
+    hyper = train.add_argument_group("optimisation")
+    hyper.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (default: %(default)s)")
+    hyper.add_argument("--epochs", type=float, default=1.0, help="passes over the data (default: %(default)s)")
+    hyper.add_argument("--warmup-ratio", type=float, default=0.1, help="warm-up share of steps (default: %(default)s)")
+    hyper.add_argument("--global-batch-size", type=int, default=32,
+                       help="examples per optimizer step (default: %(default)s)")
+    hyper.add_argument("--micro-batch-size", type=int, default=8,
+                       help="packed rows (or examples) per forward pass (default: %(default)s)")
+    hyper.add_argument("--batching", default="packed", choices=["packed", "grouped", "padded"],
+                       help="how examples are batched (default: %(default)s)")
+    hyper.add_argument("--max-seq-len", type=int, default=512,
+                       help="longer examples are skipped and counted (default: %(default)s)")
+    hyper.add_argument("--pack-len", type=int, default=1024, help="tokens per packed row (default: %(default)s)")
+    hyper.add_argument("--mixed-precision", default="bf16", choices=["no", "bf16", "fp16"],
+                       help="autocast precision (default: %(default)s)")
+    hyper.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
+    hyper.add_argument("--num-validations", type=int, default=4,
+                       help="validation points; the best checkpoint is kept (default: %(default)s)")
+    hyper.add_argument("--val-limit", type=int, default=200,
+                       help="validation problems per check (default: %(default)s)")
+    train.add_argument("--experiment", default="cft/train", help="MLflow experiment (default: %(default)s)")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a model on benchmarks and log it to MLflow")
+    ev.add_argument("--model", required=True, help="model directory, hub id, or 'tiny' (the tiny base model)")
+    ev.add_argument("--benchmarks", default=DEFAULT_BENCHMARKS,
+                    help="comma-separated benchmark names (default: %(default)s)")
+    ev.add_argument("--limit", type=int, default=None, help="only the first N problems of each benchmark")
+    ev.add_argument("--max-new-tokens", type=int, default=160,
+                    help="generation budget per problem (default: %(default)s; the paper: 2048)")
+    ev.add_argument("--batch-size", type=int, default=64, help="prompts per generation batch (default: %(default)s)")
+    ev.add_argument("--experiment", default="cft/evaluate", help="MLflow experiment (default: %(default)s)")
+    ev.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CftError as exc:
+        print(f"cft: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation: benchmarks, prompts, answer extraction and grading, aggregation."""

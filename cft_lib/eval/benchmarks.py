@@ -1,0 +1,31 @@
+"""Benchmarks as data behind a registry: where the items come from, and a version.
+
+The version enters every evaluation fingerprint: bump it whenever a change can move scores.
+Micro-world benchmarks are generated (cft_lib.data.sources); the paper's benchmarks come later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cft_lib.data.records import BenchmarkItem
+from cft_lib.data.sources import load_micro_split, micro_splits
+from cft_lib.registry import Registry
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    version: str
+    load: Callable[[int | None], list[BenchmarkItem]]
+    prompt: str = "qwen25-math-cot"
+    answer_type: str = "expression"
+
+
+benchmarks: Registry[Benchmark] = Registry("benchmark")
+for _name in micro_splits:
+    benchmarks.add(_name, Benchmark(_name, "1", lambda limit, _n=_name: load_micro_split(_n, limit)))
+
+MICRO_BENCHMARKS = ("micro-easy", "micro-medium", "micro-hard")
+MICRO_VALIDATION = "micro-val"

@@ -1,0 +1,45 @@
+"""Where cft-lab keeps built artifacts (datasets, models): content-addressed, reusable.
+
+`CFT_HOME` (default: ./.cft in the working directory, next to mlflow.db) holds
+  data/<fingerprint>/   built training sets     models/<fingerprint>/  built or trained models
+A directory counts as finished only once its DONE marker exists, so a crash mid-build is never
+mistaken for a result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+DONE = "DONE"
+
+
+def cft_home() -> Path:
+    return Path(os.environ.get("CFT_HOME", ".cft")).resolve()
+
+
+def artifact_dir(kind: str, key: str) -> Path:
+    return cft_home() / kind / key
+
+
+def is_done(path: Path) -> bool:
+    return (path / DONE).exists()
+
+
+def mark_done(path: Path, info: dict[str, Any]) -> None:
+    (path / DONE).write_text(json.dumps(info, indent=2, default=str))
+
+
+def read_done(path: Path) -> dict[str, Any]:
+    return json.loads((path / DONE).read_text())
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty directory at `path` (leftovers of an unfinished build are removed)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path

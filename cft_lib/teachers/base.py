@@ -1,0 +1,46 @@
+"""The teacher interface: the three jobs a teacher does for the paper's data builders.
+
+- critique(question, response): the CFT target, a walk through the solution that ends with
+  "Conclusion: right" or "Conclusion: wrong" (the paper's teacher prompt asks for exactly that);
+- judge(question, response): is the response correct (WebInstruct-verified, Section 2.1);
+- solve(question): the teacher's own solution (WebInstruct-GPT-4o).
+
+An oracle (micro-world) and an LLM teacher (OpenAI-compatible endpoint) implement the same
+protocol, so data builders never know which one they drive.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, runtime_checkable
+
+from cft_lib.registry import Registry
+
+_VERDICT_RE = re.compile(r"Conclusion\s*:\s*\**\s*(right|wrong|correct|incorrect)", re.IGNORECASE)
+
+
+def parse_verdict(critique: str) -> bool | None:
+    """True for 'Conclusion: right', False for 'Conclusion: wrong', None if there is no verdict.
+
+    The last conclusion counts: critiques sometimes restate the question's wording first.
+    """
+    matches = _VERDICT_RE.findall(critique)
+    if not matches:
+        return None
+    return matches[-1].lower() in ("right", "correct")
+
+
+@runtime_checkable
+class Teacher(Protocol):
+    """What every teacher offers; `name` identifies it in fingerprints and MLflow params."""
+
+    name: str
+
+    def critique(self, question: str, response: str) -> str: ...
+
+    def judge(self, question: str, response: str) -> bool: ...
+
+    def solve(self, question: str) -> str: ...
+
+
+teachers: Registry[type] = Registry("teacher")

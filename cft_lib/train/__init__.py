@@ -1,0 +1,1 @@
+"""Training: tokenisation with target-only loss, batching (packed / grouped / padded), the loop."""

@@ -1,0 +1,90 @@
+"""Turn prompt/completion records into token ids with a target mask.
+
+The prompt is the chat-template rendering of (system, user message); the completion is the
+record's `output` plus the end-of-turn token. Only completion tokens carry loss: for CFT that is
+P(critique | question; response), the paper's objective, and for SFT P(response | question).
+Records that are empty or longer than `max_seq_len` are skipped and counted by reason.
+"""
+
+from __future__ import annotations
+
+import collections
+import warnings
+from dataclasses import dataclass, field
+
+from transformers import PreTrainedTokenizerBase
+
+from cft_lib.data.records import TrainingRecord
+
+
+@dataclass(frozen=True)
+class TokenizedExample:
+    """Token ids of prompt + completion; `n_prompt` leading tokens carry no loss."""
+
+    id: str
+    input_ids: list[int]
+    n_prompt: int
+
+    @property
+    def n_target(self) -> int:
+        return len(self.input_ids) - self.n_prompt
+
+
+@dataclass
+class TokenizedSet:
+    examples: list[TokenizedExample]
+    skipped: collections.Counter = field(default_factory=collections.Counter)
+
+
+def render_prompt(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None) -> str:
+    """The generation prompt a model sees, through the tokenizer's own chat template."""
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def tokenize_records(
+    records: list[TrainingRecord],
+    tokenizer: PreTrainedTokenizerBase,
+    system: str | None,
+    max_seq_len: int,
+) -> TokenizedSet:
+    """Tokenise each record as prompt ids + completion ids; skip and count what cannot be used.
+
+    Prompt and completion are tokenised separately and concatenated, so the boundary is exact.
+    A warning is raised once if the joint tokenisation would differ (the prompt would not be a
+    prefix of prompt+completion), since generation then sees different ids than training did.
+    """
+    out = TokenizedSet([])
+    warned = False
+    for record in records:
+        if not record.output.strip() or not record.user_message.strip():
+            out.skipped["empty"] += 1
+            continue
+        prompt = render_prompt(tokenizer, record.user_message, system) if system is not None else ""
+        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+        completion = record.output + (tokenizer.eos_token or "")
+        completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+        ids = prompt_ids + completion_ids
+        if len(ids) > max_seq_len:
+            out.skipped["too_long"] += 1
+            continue
+        if not warned and prompt:
+            joint = tokenizer(prompt + completion, add_special_tokens=False)["input_ids"]
+            if joint[: len(prompt_ids)] != prompt_ids:
+                warnings.warn("tokenised prompt is not a prefix of prompt+completion; "
+                              "generation will see other ids than training", stacklevel=2)
+                warned = True
+        out.examples.append(TokenizedExample(record.id, ids, len(prompt_ids)))
+    return out
+
+
+def tokenize_documents(texts: list[str], tokenizer: PreTrainedTokenizerBase, max_seq_len: int) -> TokenizedSet:
+    """Plain documents with loss on every token (the tiny base model's pre-training)."""
+    out = TokenizedSet([])
+    for index, text in enumerate(texts):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) > max_seq_len:
+            out.skipped["too_long"] += 1
+            continue
+        out.examples.append(TokenizedExample(f"doc-{index}", ids, 0))
+    return out

@@ -1,0 +1,156 @@
+"""One trainer for SFT, CFT and pre-training: target-only loss, accumulation, validation.
+
+Reads top to bottom: set up (seed, model, optimizer, schedule) → for each global batch, walk
+its micro-batches, step, log, and now and then validate and keep the best checkpoint → return.
+Built on accelerate so that DeepSpeed ZeRO and multi-GPU come from `accelerate launch` and its
+config file, not from code changes here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from tqdm.auto import tqdm
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase, get_scheduler
+
+from cft_lib.train.batching import micro_batches, target_loss_sum
+from cft_lib.train.config import TrainConfig
+from cft_lib.train.tokenize import TokenizedExample
+
+Validator = Callable[[torch.nn.Module, PreTrainedTokenizerBase], float]
+MetricLogger = Callable[[dict[str, float], int], None]
+
+
+@dataclass
+class TrainResult:
+    """Where the kept model is and how training went."""
+
+    model_dir: Path
+    steps: int
+    examples: int
+    target_tokens: int
+    tokens_per_s: float
+    final_loss: float
+    best_step: int | None = None
+    best_score: float | None = None
+    validation: list[tuple[int, float]] = field(default_factory=list)
+
+
+def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> list[list[TokenizedExample]]:
+    """Shuffle (seeded) and cut into global batches, for `epochs` passes (fractions allowed)."""
+    rng = random.Random(config.seed)
+    order: list[TokenizedExample] = []
+    for _ in range(math.ceil(config.epochs)):
+        epoch = list(examples)
+        rng.shuffle(epoch)
+        order += epoch
+    order = order[: max(1, round(len(examples) * config.epochs))]
+    size = config.global_batch_size
+    return [order[i:i + size] for i in range(0, len(order), size)]
+
+
+def validation_steps(total: int, count: int) -> set[int]:
+    """`count` optimizer steps spread evenly over training, the last one included."""
+    if count <= 0:
+        return set()
+    return {max(1, round(total * k / count)) for k in range(1, count + 1)}
+
+
+def train(
+    model_path: str | Path,
+    tokenizer: PreTrainedTokenizerBase,
+    examples: list[TokenizedExample],
+    out_dir: str | Path,
+    config: TrainConfig,
+    validate: Validator | None = None,
+    log_metrics: MetricLogger | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model."""
+    config.check()
+    if not examples:
+        raise ValueError("no training examples left after tokenisation")
+    out_dir = Path(out_dir)
+    model_dir = out_dir / "model"
+    torch.manual_seed(config.seed)
+    accelerator = Accelerator(mixed_precision=config.mixed_precision)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    model.config.use_cache = False
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    batches = global_batches(examples, config)
+    total_steps = len(batches)
+    scheduler = get_scheduler(
+        config.lr_scheduler, optimizer,
+        num_warmup_steps=round(config.warmup_ratio * total_steps), num_training_steps=total_steps,
+    )
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    checkpoints = validation_steps(total_steps, config.num_validations if validate else 0)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    result = TrainResult(model_dir, total_steps, 0, 0, 0.0, float("nan"))
+    train_time, real_tokens = 0.0, 0
+    bar = tqdm(total=total_steps, desc="train", disable=not progress or not accelerator.is_main_process)
+    for step, batch in enumerate(batches, start=1):
+        model.train()
+        started = time.perf_counter()
+        parts = micro_batches(batch, config.batching, config.micro_batch_size, config.pack_len, pad_id)
+        n_target = sum(p.n_target for p in parts)
+        loss_total = 0.0
+        for index, part in enumerate(parts):
+            sync = index == len(parts) - 1
+            with contextlib.nullcontext() if sync else accelerator.no_sync(model):
+                inputs = {k: v.to(accelerator.device) if torch.is_tensor(v) else v
+                          for k, v in part.model_inputs().items()}
+                with accelerator.autocast():
+                    logits = model(**inputs).logits
+                # Normalise by the global batch's target tokens: every target token weighs the same,
+                # however the examples fell into micro-batches.
+                loss = target_loss_sum(logits, part.labels.to(accelerator.device)) / max(1, n_target)
+                accelerator.backward(loss)
+            loss_total += loss.item()
+        if config.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        train_time += time.perf_counter() - started
+        real_tokens += sum(p.n_tokens for p in parts)
+        result.examples += len(batch)
+        result.target_tokens += n_target
+        result.final_loss = loss_total
+        metrics = {"train/loss": loss_total, "train/lr": scheduler.get_last_lr()[0],
+                   "train/tokens_per_s": real_tokens / max(train_time, 1e-9)}
+        if step in checkpoints:
+            score = validate(accelerator.unwrap_model(model), tokenizer)
+            result.validation.append((step, score))
+            metrics["val/accuracy"] = score
+            if result.best_score is None or score > result.best_score:
+                result.best_step, result.best_score = step, score
+                _save(accelerator, model, tokenizer, model_dir)
+        if log_metrics and accelerator.is_main_process:
+            log_metrics(metrics, step)
+        bar.set_postfix(loss=f"{loss_total:.3f}", tok_s=f"{metrics['train/tokens_per_s']:.0f}")
+        bar.update()
+    bar.close()
+    if not checkpoints:
+        _save(accelerator, model, tokenizer, model_dir)
+    result.tokens_per_s = real_tokens / max(train_time, 1e-9)
+    return result
+
+
+def _save(accelerator: Accelerator, model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.config.use_cache = True
+        unwrapped.save_pretrained(str(path), safe_serialization=True)
+        unwrapped.config.use_cache = False
+        tokenizer.save_pretrained(str(path))

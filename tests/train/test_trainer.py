@@ -1,0 +1,60 @@
+"""The trainer takes real steps: loss falls, parameters change, the best checkpoint is kept."""
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from cft_lib.data.builders import DataConfig, build_dataset
+from cft_lib.data.formats import COT_SYSTEM
+from cft_lib.data.records import read_training_records
+from cft_lib.errors import ConfigError
+from cft_lib.train.config import TrainConfig
+from cft_lib.train.tokenize import tokenize_records
+from cft_lib.train.trainer import train, validation_steps
+
+
+@pytest.fixture(scope="module")
+def cft_examples(small_base_model):
+    tokenizer = AutoTokenizer.from_pretrained(small_base_model)
+    records = read_training_records(build_dataset(DataConfig(variant="cft", size=96), progress=False).path)
+    tokenized = tokenize_records(records, tokenizer, COT_SYSTEM, max_seq_len=512)
+    assert not tokenized.skipped
+    return tokenizer, tokenized.examples
+
+
+def test_prompt_is_masked_and_completion_ends_with_eos(cft_examples):
+    tokenizer, examples = cft_examples
+    for example in examples[:10]:
+        prompt = tokenizer.decode(example.input_ids[:example.n_prompt])
+        target = tokenizer.decode(example.input_ids[example.n_prompt:])
+        assert prompt.endswith("<|im_start|>assistant\n")
+        assert "Please critique whether" in prompt
+        assert target.startswith("Critique:\n") and target.endswith("<|im_end|>")
+
+
+def test_training_changes_parameters_and_lowers_loss(small_base_model, cft_examples, tmp_path):
+    tokenizer, examples = cft_examples
+    losses: list[float] = []
+    scores = iter([0.2, 0.5, 0.3])
+    config = TrainConfig(learning_rate=1e-3, global_batch_size=16, micro_batch_size=2, num_validations=3, epochs=2)
+    result = train(small_base_model, tokenizer, examples, tmp_path, config,
+                   validate=lambda model, tok: next(scores),
+                   log_metrics=lambda metrics, step: losses.append(metrics["train/loss"]), progress=False)
+    assert result.steps == 12 and len(losses) == 12
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
+    assert result.best_score == 0.5 and result.best_step == 8
+    before = AutoModelForCausalLM.from_pretrained(small_base_model)
+    after = AutoModelForCausalLM.from_pretrained(result.model_dir)
+    changed = [not torch.equal(a, b) for a, b in zip(before.parameters(), after.parameters(), strict=True)]
+    assert all(changed)
+
+
+def test_validation_points_spread_over_training():
+    assert validation_steps(100, 4) == {25, 50, 75, 100}
+    assert validation_steps(3, 5) == {1, 2, 3}
+    assert validation_steps(10, 0) == set()
+
+
+def test_bad_train_config_is_rejected_early():
+    with pytest.raises(ConfigError, match="batching"):
+        TrainConfig(batching="stacked").check()
