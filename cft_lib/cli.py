@@ -4,6 +4,8 @@
     cft build-data --variant cft       # build (or reuse) one training set
     cft train --method cft             # build data if needed, fine-tune, log to MLflow
     cft evaluate --model PATH          # evaluate a model on benchmarks, log to MLflow
+    cft ablation teacher_model         # run a spec's cells (tiny profile) and regenerate its table
+    cft report teacher_model           # regenerate reports/tiny/teacher_model.md from the store
 
 Runs are tracked in sqlite:///mlflow.db in the working directory unless MLFLOW_TRACKING_URI is
 set; built data and models go under $CFT_HOME (default ./.cft).
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from cft_lib.errors import CftError
 
@@ -57,7 +60,8 @@ def cmd_build_data(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig, run_train_stage
+    from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig, train_stage
+    from cft_lib.tracking import stage_run
     from cft_lib.train.config import TrainConfig
 
     train = TrainConfig(
@@ -70,15 +74,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         base_model=args.base_model, method=args.method, data=_data_config(args, args.method), train=train,
         validation=ValidationConfig(limit=args.val_limit),
     )
-    summary = run_train_stage(config, experiment=args.experiment)
+    config = config.resolved()
+    with stage_run(args.experiment, "train", f"train {config.method} {config.data.source}", config,
+                   config.fingerprint):
+        summary = train_stage(config)
     print(json.dumps(summary, indent=2))
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from cft_lib.ablation.stages import resolve_base_model, run_eval_stage
+    from cft_lib.ablation.stages import evaluate_stage, resolve_base_model
     from cft_lib.eval.evaluate import EvalConfig
+    from cft_lib.fingerprint import fingerprint
     from cft_lib.llm.base import GenerationConfig
+    from cft_lib.tracking import stage_run
     from cft_lib.train.pretrain import TinyBaseRecipe
 
     model = resolve_base_model(args.model, TinyBaseRecipe())
@@ -86,12 +95,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()), limit=args.limit,
         generation=GenerationConfig(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size),
     )
-    result, run_id = run_eval_stage(model, config, experiment=args.experiment)
+    config.check()  # unknown benchmarks fail before a run is created
+    with stage_run(args.experiment, "evaluate", f"evaluate {Path(model).name}", {"model": model, "eval": config},
+                   fingerprint("evaluate", model, config)) as run:
+        result = evaluate_stage(model, config)
+    run_id = run.info.run_id
     for score in result.scores:
         low, high = score.wilson_interval()
         ci = f"95% CI {100 * low:.1f}-{100 * high:.1f}"
         print(f"{score.benchmark:>14}: {100 * score.accuracy:5.1f}%  (n={score.n}, {ci})")
     print(f"{'average':>14}: {100 * result.average:5.1f}%   run {run_id}")
+    return 0
+
+
+def cmd_ablation(args: argparse.Namespace) -> int:
+    from cft_lib.ablation.runner import run_ablation
+    from cft_lib.ablation.specs import load_ablation
+
+    ablation = load_ablation(args.spec, args.profile)  # every check happens before any run starts
+    return run_ablation(ablation, dry_run=args.dry_run)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from cft_lib.ablation.specs import load_ablation
+    from cft_lib.report.tables import write_report
+
+    path = write_report(load_ablation(args.spec, args.profile))
+    print(path.read_text())
+    print(f"written to {path}")
     return 0
 
 
@@ -149,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=64, help="prompts per generation batch (default: %(default)s)")
     ev.add_argument("--experiment", default="cft/evaluate", help="MLflow experiment (default: %(default)s)")
     ev.set_defaults(func=cmd_evaluate)
+
+    ab = sub.add_parser("ablation", help="run a declarative ablation spec into MLflow and regenerate its table")
+    ab.add_argument("spec", help="spec name under ablations/ (e.g. teacher_model) or a path to a YAML file")
+    ab.add_argument("--profile", default="tiny", help="profile name under ablations/profiles/ or a path "
+                    "(default: %(default)s)")
+    ab.add_argument("--dry-run", action="store_true",
+                    help="print the cells and stages, say which are done, run nothing")
+    ab.set_defaults(func=cmd_ablation)
+
+    rep = sub.add_parser("report", help="regenerate reports/<profile>/<spec>.md from the tracking store")
+    rep.add_argument("spec", help="spec name or path")
+    rep.add_argument("--profile", default="tiny", help="profile name or path (default: %(default)s)")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

@@ -1,14 +1,15 @@
 """The stages of a cell as plain functions: train a model, evaluate a model.
 
-Each reads top to bottom: resolve inputs → check the cache → run → log to MLflow → return.
-They are what `cft train` / `cft evaluate` run, and what the ablation planner composes.
+Each reads top to bottom: resolve inputs → check the cache → run → log → return. They log into
+the *active* MLflow run, so the same function serves `cft train` (its own run) and an ablation
+cell (the cell's run). Trained models are content-addressed under $CFT_HOME/models/ and a
+finished one is reused, never retrained.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from cft_lib.data.builders import DataConfig, build_dataset
@@ -21,7 +22,7 @@ from cft_lib.llm.base import GenerationConfig
 from cft_lib.llm.hf import HFBackend
 from cft_lib.models.registry import TINY
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
-from cft_lib.tracking import log_metrics, log_training_input, stage_run
+from cft_lib.tracking import log_metrics, log_training_input
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
 from cft_lib.train.tokenize import tokenize_records
@@ -59,6 +60,10 @@ class TrainStageConfig:
         return fingerprint("train", base, self.method, self.data.fingerprint, self.train,
                            self.validation, self.system_prompt)
 
+    @property
+    def output_dir(self):
+        return artifact_dir("models", f"{self.method}-{self.fingerprint}")
+
 
 def resolve_base_model(name: str, recipe: TinyBaseRecipe, progress: bool = True) -> str:
     return str(build_tiny_base(recipe, progress=progress)) if name == TINY else name
@@ -70,69 +75,71 @@ def prompt_templates_text() -> dict[str, str]:
             "cft_output": CFT_OUTPUT}
 
 
-def run_train_stage(config: TrainStageConfig, experiment: str = "cft/train",
-                    tags: dict[str, str] | None = None, progress: bool = True) -> dict[str, Any]:
-    """Build the data, fine-tune the base model, keep the best validated checkpoint; cached."""
+def is_trained(config: TrainStageConfig) -> bool:
+    return is_done(config.resolved().output_dir)
+
+
+def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, Any]:
+    """Build the data, fine-tune the base model, keep the best validated checkpoint.
+
+    Logs into the active MLflow run. A finished training with the same fingerprint is reused:
+    its summary is returned (with reused=True) and nothing is trained.
+    """
+    import mlflow
+    from transformers import AutoTokenizer
+
     config = config.resolved()
-    out = artifact_dir("models", f"{config.method}-{config.fingerprint}")
+    out = config.output_dir
+    mlflow.log_dict(prompt_templates_text(), "config/prompt_templates.json")
     if is_done(out):
-        return read_done(out)
+        summary = read_done(out) | {"reused": True}
+        mlflow.set_tags({"cft.model_dir": summary["model_dir"], "cft.train_reused": "true"})
+        return summary
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
     dataset = build_dataset(config.data, progress=progress)
-    with stage_run(experiment, "train", f"train {config.method} {config.data.source}", config,
-                   config.fingerprint, tags) as run:
-        import mlflow
-        from transformers import AutoTokenizer
-
-        fresh_dir(out)
-        tokenizer = AutoTokenizer.from_pretrained(base_path)
-        records = read_training_records(dataset.path)
-        tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)
-        log_training_input(dataset.path, config.data.label, dataset.fingerprint)
-        mlflow.log_params({"data.fingerprint": dataset.fingerprint, "base_model.path": base_path,
-                           "data.records": len(records), "data.tokenized": len(tokenized.examples)})
-        mlflow.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
-        mlflow.log_dict(prompt_templates_text(), "config/prompt_templates.json")
-        validate = _validator(config.validation, progress=False)
-        result = train(base_path, tokenizer, tokenized.examples, out, config.train,
-                       validate=validate, log_metrics=log_metrics, progress=progress)
-        summary = {"model_dir": str(result.model_dir), "run_id": run.info.run_id, "steps": result.steps,
-                   "examples": result.examples, "target_tokens": result.target_tokens,
-                   "tokens_per_s": result.tokens_per_s, "best_step": result.best_step,
-                   "best_val_accuracy": result.best_score, "validation": result.validation,
-                   "fingerprint": config.fingerprint}
-        mlflow.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
-                            "train/target_tokens": result.target_tokens})
-        if result.best_score is not None:
-            mlflow.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
-        mlflow.set_tag("cft.model_dir", str(result.model_dir))
-        mark_done(out, summary)
-    return summary
+    fresh_dir(out)  # an unfinished earlier attempt restarts from scratch
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    records = read_training_records(dataset.path)
+    tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)
+    log_training_input(dataset.path, config.data.label, dataset.fingerprint)
+    mlflow.log_params({"data.fingerprint": dataset.fingerprint, "base_model.path": base_path,
+                       "data.records": len(records), "data.tokenized": len(tokenized.examples)})
+    mlflow.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
+    result = train(base_path, tokenizer, tokenized.examples, out, config.train,
+                   validate=_validator(config.validation), log_metrics=log_metrics, progress=progress)
+    summary = {"model_dir": str(result.model_dir), "steps": result.steps, "examples": result.examples,
+               "target_tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
+               "best_step": result.best_step, "best_val_accuracy": result.best_score,
+               "validation": result.validation, "fingerprint": config.fingerprint,
+               "run_id": mlflow.active_run().info.run_id}
+    mlflow.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
+                        "train/target_tokens": result.target_tokens})
+    if result.best_score is not None:
+        mlflow.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
+    mlflow.set_tag("cft.model_dir", str(result.model_dir))
+    mark_done(out, summary)
+    return summary | {"reused": False}
 
 
-def _validator(validation: ValidationConfig, progress: bool):
+def _validator(validation: ValidationConfig):
     config = EvalConfig(benchmarks=(validation.benchmark,), limit=validation.limit,
                         generation=GenerationConfig(max_new_tokens=validation.max_new_tokens))
 
     def validate(model, tokenizer) -> float:
-        return evaluate(HFBackend(model, tokenizer, progress=progress), config).average
+        return evaluate(HFBackend(model, tokenizer, progress=False), config).average
 
     return validate
 
 
-def run_eval_stage(model: str, config: EvalConfig, experiment: str = "cft/evaluate",
-                   tags: dict[str, str] | None = None, progress: bool = True) -> tuple[EvalResult, str]:
-    """Evaluate `model` (a path or hub id) on the configured benchmarks and log everything."""
-    config.check()
-    key = fingerprint("evaluate", model, config)
-    with stage_run(experiment, "evaluate", f"evaluate {Path(model).name}", {"model": model, "eval": config},
-                   key, tags) as run:
-        import mlflow
+def evaluate_stage(model: str, config: EvalConfig, progress: bool = True) -> EvalResult:
+    """Evaluate `model` (a path or hub id) and log metrics and per-problem records to the active run."""
+    import mlflow
 
-        backend = HFBackend.from_pretrained(model, progress=progress)
-        mlflow.log_params({f"backend.{k}": v for k, v in backend.describe().items() if k != "model"})
-        mlflow.log_dict({"qwen25-math-cot": COT_SYSTEM}, "config/prompt_templates.json")
-        result = evaluate(backend, config)
-        log_metrics(result.metrics())
-        mlflow.log_text("\n".join(json.dumps(r) for r in result.records), "eval/records.jsonl")
-    return result, run.info.run_id
+    config.check()
+    backend = HFBackend.from_pretrained(model, progress=progress)
+    mlflow.log_params({f"backend.{k}": v for k, v in backend.describe().items() if k != "model"})
+    mlflow.log_dict({"qwen25-math-cot": COT_SYSTEM}, "config/eval_prompt_templates.json")
+    result = evaluate(backend, config)
+    log_metrics(result.metrics())
+    mlflow.log_text("\n".join(json.dumps(r) for r in result.records), "eval/records.jsonl")
+    return result

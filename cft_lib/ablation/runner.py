@@ -1,0 +1,185 @@
+"""Plan and execute an ablation into MLflow: one parent run per invocation, one child per cell.
+
+Stages are deduplicated by fingerprint. A cell whose fingerprint already has a FINISHED run in
+the store is reused, never rerun; a trained model on disk is reused by any cell that needs it.
+An invocation killed at any point, when rerun, does only the unfinished work (a killed cell's
+run, left RUNNING by the kill, is marked KILLED and superseded by the new one).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cft_lib.ablation.specs import Ablation, ResolvedCell
+from cft_lib.ablation.stages import evaluate_stage, is_trained, resolve_base_model, train_stage
+from cft_lib.paths import artifact_dir, is_done
+from cft_lib.tracking import TAG_PREFIX, code_version, flatten, mlflow_client
+
+console = Console()
+
+
+def experiment_name(spec: str) -> str:
+    return f"cft/{spec}"
+
+
+def spec_params(ablation: Ablation) -> dict[str, Any]:
+    """Carried by the parent and every child (MLflow UI filters drop children without them)."""
+    return {"spec": ablation.name, "profile": ablation.profile_name, "table": ablation.spec.table}
+
+
+def spec_tags(ablation: Ablation) -> dict[str, str]:
+    return {f"{TAG_PREFIX}spec": ablation.name, f"{TAG_PREFIX}profile": ablation.profile_name}
+
+
+def finished_cell_runs(fingerprints: list[str]) -> dict[str, Any]:
+    """fingerprint → the newest FINISHED cell run with it, across all experiments."""
+    mlflow = mlflow_client()
+    client = mlflow.MlflowClient()
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    found: dict[str, Any] = {}
+    for key in dict.fromkeys(fingerprints):  # MLflow's tag filters have no IN: one query per cell
+        runs = client.search_runs(
+            experiments, f"tags.`cft.stage` = 'cell' and tags.`cft.fingerprint` = '{key}' "
+                         "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"], max_results=1)
+        if runs:
+            found[key] = runs[0]
+    return found
+
+
+@dataclass
+class CellPlan:
+    cell: ResolvedCell
+    finished_run: Any | None
+    base_ready: bool
+    trained: bool
+
+    @property
+    def status(self) -> str:
+        if self.finished_run is not None:
+            return "done"
+        if self.cell.train is None or self.trained:
+            return "evaluate"
+        return "train + evaluate"
+
+
+def plan(ablation: Ablation) -> list[CellPlan]:
+    finished = finished_cell_runs([c.fingerprint for c in ablation.cells])
+    plans = []
+    for cell in ablation.cells:
+        base_ready = cell.base_model != "tiny" or is_done(
+            artifact_dir("models", f"tiny-base-{cell.tiny_recipe.fingerprint}"))
+        trained = cell.train is not None and is_trained(cell.train)
+        plans.append(CellPlan(cell, finished.get(cell.fingerprint), base_ready, trained))
+    return plans
+
+
+def print_plan(ablation: Ablation, plans: list[CellPlan]) -> None:
+    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}  (spec {ablation.name}, profile "
+                        f"{ablation.profile_name})")
+    for column in ("cell", "method", "choices", "fingerprint", "stages to run"):
+        table.add_column(column)
+    for p in plans:
+        choices = ", ".join(f"{k}={v}" for k, v in p.cell.choices.items() if k not in ("method",))
+        stages = p.status
+        if p.status != "done" and not p.base_ready:
+            stages = "build base + " + stages
+        if p.cell.train is not None and p.status == "train + evaluate":
+            stages = f"data {p.cell.train.data.variant} + " + stages
+        if p.finished_run is not None:
+            stages = f"done (run {p.finished_run.info.run_id[:8]})"
+        table.add_row(p.cell.label, p.cell.choices["method"], choices, p.cell.fingerprint, stages)
+    console.print(table)
+
+
+def run_ablation(ablation: Ablation, dry_run: bool = False, progress: bool = True) -> int:
+    """Run every unfinished cell; report failures and keep going. Returns an exit status."""
+    plans = plan(ablation)
+    print_plan(ablation, plans)
+    if dry_run:
+        return 0
+    # `mlflow run` hands its own run id down; our parent lives in the spec's experiment and store.
+    project_run = os.environ.pop("MLFLOW_RUN_ID", None)
+    mlflow = mlflow_client()
+    experiment = mlflow.set_experiment(experiment_name(ablation.name))
+    _supersede_unfinished_parents(ablation, experiment.experiment_id)
+    failures = 0
+    tags = spec_tags(ablation) | {f"{TAG_PREFIX}stage": "ablation", f"{TAG_PREFIX}code_version": code_version()}
+    if project_run:
+        tags[f"{TAG_PREFIX}mlproject_run_id"] = project_run
+    with mlflow.start_run(run_name=f"{ablation.name} ({ablation.profile_name})", tags=tags) as parent:
+        mlflow.log_params(spec_params(ablation) | {"cells": len(plans)})
+        mlflow.log_artifact(str(ablation.spec_path), "spec")
+        mlflow.log_artifact(str(ablation.profile_path), "spec")
+        for index, p in enumerate(plans, start=1):
+            header = f"[{index}/{len(plans)}] {p.cell.label}"
+            if p.finished_run is not None:
+                console.print(f"{header}: done earlier (run {p.finished_run.info.run_id}), reused")
+                continue
+            started = time.perf_counter()
+            try:
+                result = _run_cell(ablation, p.cell, progress)
+                console.print(f"{header}: finished in {time.perf_counter() - started:.0f} s, "
+                              f"average accuracy {100 * result.average:.1f}%")
+            except Exception:  # one broken cell must not stop the others; its run is marked FAILED
+                failures += 1
+                console.print(f"[red]{header}: FAILED[/red]\n{traceback.format_exc(limit=6)}")
+        from cft_lib.report.tables import write_report
+
+        path = write_report(ablation)
+        mlflow.log_artifact(str(path), "report")
+        console.print(f"report: {path}  (parent run {parent.info.run_id})")
+    if failures:
+        console.print(f"[red]{failures} cell(s) failed[/red]")
+    return 1 if failures else 0
+
+
+def _run_cell(ablation: Ablation, cell: ResolvedCell, progress: bool):
+    import mlflow
+
+    _supersede_unfinished(cell.fingerprint)
+    tags = spec_tags(ablation) | {f"{TAG_PREFIX}cell": cell.label, f"{TAG_PREFIX}fingerprint": cell.fingerprint,
+                                  f"{TAG_PREFIX}stage": "cell", f"{TAG_PREFIX}code_version": code_version()}
+    with mlflow.start_run(run_name=cell.label, nested=True, tags=tags):
+        params = spec_params(ablation) | cell.params()
+        params |= {f"train.{k}": v for k, v in flatten(cell.train.train).items()} if cell.train else {}
+        params |= {f"data.{k}": v for k, v in flatten(cell.train.data).items()} if cell.train else {}
+        params |= {f"eval.{k}": v for k, v in flatten(cell.eval).items()}
+        params |= {"base_model": cell.base_model}
+        for start in range(0, len(params), 100):
+            mlflow.log_params(dict(list(params.items())[start:start + 100]))
+        mlflow.log_dict({"choices": cell.choices, "train": flatten(cell.train) if cell.train else None,
+                         "eval": flatten(cell.eval), "benchmarks": cell.benchmark_map}, "config/resolved.json")
+        if cell.train is None:
+            model = resolve_base_model(cell.base_model, cell.tiny_recipe, progress)
+        else:
+            model = train_stage(cell.train, progress=progress)["model_dir"]
+        return evaluate_stage(model, cell.eval, progress=progress)
+
+
+def _supersede_unfinished_parents(ablation: Ablation, experiment_id: str) -> None:
+    """Parent runs of this spec and profile left RUNNING by a killed invocation are marked KILLED."""
+    client = mlflow_client().MlflowClient()
+    stale = client.search_runs([experiment_id], f"tags.`cft.stage` = 'ablation' and tags.`cft.spec` = "
+                                                f"'{ablation.name}' and tags.`cft.profile` = '{ablation.profile_name}' "
+                                                "and attributes.status = 'RUNNING'")
+    for run in stale:
+        client.set_tag(run.info.run_id, "cft.superseded", "true")
+        client.set_terminated(run.info.run_id, "KILLED")
+
+
+def _supersede_unfinished(fingerprint: str) -> None:
+    """Mark runs of this cell left RUNNING by a killed invocation as KILLED (one invocation per cell)."""
+    mlflow = mlflow_client()
+    client = mlflow.MlflowClient()
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    for run in client.search_runs(experiments, f"tags.`cft.fingerprint` = '{fingerprint}' "
+                                               "and attributes.status = 'RUNNING'"):
+        client.set_tag(run.info.run_id, "cft.superseded", "true")
+        client.set_terminated(run.info.run_id, "KILLED")

@@ -1,0 +1,215 @@
+"""Load a spec and a profile, expand the spec into cells, and resolve each cell into stage configs.
+
+Everything is checked here, before any stage runs or anything is written to the tracking store:
+schema errors, names the profile does not bind, and hyper-parameters that do not exist. All
+problems are collected and raised together as one SpecError.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import cft_lib
+from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
+from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig
+from cft_lib.data.builders import DataConfig
+from cft_lib.errors import SpecError
+from cft_lib.eval.evaluate import EvalConfig
+from cft_lib.fingerprint import fingerprint
+from cft_lib.llm.base import GenerationConfig
+from cft_lib.models.registry import TINY
+from cft_lib.registry import unknown_name_message
+from cft_lib.teachers.config import TeacherConfig
+from cft_lib.train.config import TrainConfig
+from cft_lib.train.pretrain import TinyBaseRecipe
+
+CHOICE_FIELDS = tuple(CellOverrides.model_fields)
+BUILTIN_DEFAULTS = {"response_source": "original", "inference": "direct", "temperature": 0.0, "seed": 0}
+
+
+def ablations_dir() -> Path:
+    """ablations/ of the working directory if present, else the one shipped beside cft_lib."""
+    local = Path("ablations")
+    return local if local.is_dir() else Path(cft_lib.__file__).resolve().parent.parent / "ablations"
+
+
+def find_spec(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise SpecError(f"{path}: no such spec file")
+        return path
+    candidate = ablations_dir() / f"{name_or_path}.yaml"
+    if not candidate.exists():
+        known = sorted(p.stem for p in ablations_dir().glob("*.yaml"))
+        raise SpecError(unknown_name_message("spec", name_or_path, known))
+    return candidate
+
+
+def find_profile(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise SpecError(f"{path}: no such profile file")
+        return path
+    candidate = ablations_dir() / "profiles" / f"{name_or_path}.yaml"
+    if not candidate.exists():
+        known = sorted(p.stem for p in (ablations_dir() / "profiles").glob("*.yaml"))
+        raise SpecError(unknown_name_message("profile", name_or_path, known))
+    return candidate
+
+
+@dataclass(frozen=True)
+class ResolvedCell:
+    """One fully resolved run: what it means (choices) and how it runs (stage configs)."""
+
+    label: str
+    choices: dict[str, Any]  # the paper's vocabulary, defaults applied
+    base_model: str  # "tiny" or a path / hub id
+    tiny_recipe: TinyBaseRecipe
+    train: TrainStageConfig | None  # None for the base model (method: base)
+    eval: EvalConfig
+    benchmark_map: dict[str, str]  # paper benchmark -> registered benchmark
+
+    @property
+    def fingerprint(self) -> str:
+        model = self.train.fingerprint if self.train else (
+            self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model)
+        return fingerprint("cell", model, self.eval)
+
+    def params(self) -> dict[str, Any]:
+        return {f"cell.{k}": v for k, v in self.choices.items()} | {"cell.label": self.label}
+
+
+@dataclass(frozen=True)
+class Ablation:
+    name: str
+    spec_path: Path
+    profile_name: str
+    profile_path: Path
+    spec: Spec
+    profile: Profile
+    cells: list[ResolvedCell]
+
+
+def expand_cells(spec: Spec) -> list[CellSpec]:
+    """Explicit cells, then the cartesian grid of `axes` (labelled by the `label` template)."""
+    cells = list(spec.cells or [])
+    if spec.axes:
+        names = list(spec.axes)
+        for values in itertools.product(*(spec.axes[n] for n in names)):
+            choice = dict(zip(names, values, strict=True))
+            label = (spec.label or " ".join("{" + n + "}" for n in names)).format(**choice)
+            cells.append(CellSpec(label=label, **choice))
+    return cells
+
+
+def load_ablation(spec_name: str, profile_name: str = "tiny") -> Ablation:
+    """Load, validate and resolve; raises one SpecError listing every problem found."""
+    spec_path, profile_path = find_spec(spec_name), find_profile(profile_name)
+    spec = parse_model(spec_path, Spec, read_yaml(spec_path))
+    profile = parse_model(profile_path, Profile, read_yaml(profile_path))
+    problems: list[str] = []
+    if spec.axes:
+        for axis in spec.axes:
+            if axis not in CHOICE_FIELDS:
+                problems.append(f"{spec_path}: axes.{axis}: unknown axis; allowed: {', '.join(CHOICE_FIELDS)}")
+    if problems:
+        raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    try:
+        cells = expand_cells(spec)
+    except Exception as exc:  # pydantic errors from grid values, or a bad label template
+        raise SpecError(f"{spec_path}: axes: {exc}") from None
+    if not cells:
+        problems.append(f"{spec_path}: the spec has neither cells nor axes")
+    labels = [c.label for c in cells]
+    for label in sorted({x for x in labels if labels.count(x) > 1}):
+        problems.append(f"{spec_path}: cells: label {label!r} is used twice")
+    train_config = _train_config(profile, profile_path, problems)
+    resolved = []
+    for index, cell in enumerate(cells):
+        where = f"{spec_path}: cells[{index}] ({cell.label})"
+        choices = _choices(spec, cell)
+        cell_problems = _check_bindings(where, choices, profile, profile_path)
+        problems += cell_problems
+        if not cell_problems and train_config is not None:
+            resolved.append(_resolve(cell.label, choices, spec, profile, train_config))
+    if not any(name in profile.benchmarks for name in spec.benchmarks):
+        wanted = ", ".join(spec.benchmarks)
+        problems.append(f"{profile_path}: benchmarks: binds none of the spec's benchmarks ({wanted})")
+    if problems:
+        raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved)
+
+
+def _choices(spec: Spec, cell: CellSpec) -> dict[str, Any]:
+    out = dict(BUILTIN_DEFAULTS)
+    for source in (spec.defaults, cell):
+        out |= {k: v for k, v in source.model_dump(exclude={"label"}).items() if v is not None}
+    return out
+
+
+def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profile_path: Path) -> list[str]:
+    problems = []
+    required = ["base_model", "method"] + (["dataset"] if choices.get("method") not in (None, "base") else [])
+    if choices.get("method") in ("sft-verified", "sft-teacher", "cft"):
+        required.append("teacher")
+    for key in required:
+        if key not in choices:
+            problems.append(f"{where}.{key}: required (set it in the cell or in defaults)")
+    for key, table in (("base_model", profile.base_models), ("dataset", profile.datasets),
+                       ("teacher", profile.teachers)):
+        name = choices.get(key)
+        if key in required and name is not None and name not in table:
+            message = unknown_name_message(key.replace("_", " "), name, list(table))
+            problems.append(f"{where}.{key}: {message} (not bound by {profile_path})")
+    return problems
+
+
+def _train_config(profile: Profile, profile_path: Path, problems: list[str]) -> TrainConfig | None:
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(profile.train) - known)
+    for key in unknown:
+        problems.append(f"{profile_path}: train.{key}: unknown key; allowed keys: {', '.join(sorted(known))}")
+    if unknown:
+        return None
+    try:
+        config = TrainConfig(**profile.train)
+        config.check()
+    except Exception as exc:  # wrong types surface as TypeError/ConfigError from the dataclass
+        problems.append(f"{profile_path}: train: {exc}")
+        return None
+    return config
+
+
+def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, train: TrainConfig) -> ResolvedCell:
+    base = profile.base_models[choices["base_model"]]
+    base_model = TINY if base.kind == "tiny" else (base.path or choices["base_model"])
+    tb = profile.tiny_base
+    recipe = TinyBaseRecipe(documents=tb.documents, critique_share=tb.critique_share,
+                            solution_noise=tb.solution_noise, critique_error_rate=tb.critique_error_rate, seed=tb.seed)
+    recipe = replace(recipe, train=replace(recipe.train, global_batch_size=tb.global_batch_size,
+                                           learning_rate=tb.learning_rate))
+    benchmark_map = {name: profile.benchmarks[name] for name in spec.benchmarks if name in profile.benchmarks}
+    generation = GenerationConfig(max_new_tokens=profile.eval.max_new_tokens, temperature=choices["temperature"],
+                                  seed=choices["seed"], batch_size=profile.eval.batch_size)
+    eval_config = EvalConfig(benchmarks=tuple(dict.fromkeys(benchmark_map.values())), limit=profile.eval.limit,
+                             generation=generation)
+    train_stage = None
+    if choices["method"] != "base":
+        dataset = profile.datasets[choices["dataset"]]
+        teacher_name = choices.get("teacher", "none")
+        binding = profile.teachers.get(teacher_name)
+        teacher = TeacherConfig(kind=binding.kind if binding else "oracle", name=teacher_name,
+                                error_rate=(binding.error_rate or 0.0) if binding else 0.0, seed=profile.data.seed)
+        data = DataConfig(source=dataset.source, variant="cft", size=profile.data.size, seed=profile.data.seed,
+                          teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars)
+        validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,
+                                      profile.validation.max_new_tokens)
+        train_stage = TrainStageConfig(base_model=base_model, method=choices["method"], data=data,
+                                       train=replace(train, seed=choices["seed"]), validation=validation,
+                                       tiny_recipe=recipe).resolved()
+    return ResolvedCell(label, choices, base_model, recipe, train_stage, eval_config, benchmark_map)

@@ -1,0 +1,1 @@
+"""Reports: the paper's tables regenerated from the tracking store alone."""
