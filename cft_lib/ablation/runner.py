@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cft_lib.ablation.specs import Ablation, ResolvedCell
 from cft_lib.ablation.stages import evaluate_stage, is_trained, resolve_base_model, train_stage
+from cft_lib.data.builders import is_built
 from cft_lib.paths import artifact_dir, is_done
 from cft_lib.tracking import TAG_PREFIX, code_version, flatten, mlflow_client
 
@@ -60,14 +61,6 @@ class CellPlan:
     base_ready: bool
     trained: bool
 
-    @property
-    def status(self) -> str:
-        if self.finished_run is not None:
-            return "done"
-        if self.cell.train is None or self.trained:
-            return "evaluate"
-        return "train + evaluate"
-
 
 def plan(ablation: Ablation) -> list[CellPlan]:
     finished = finished_cell_runs([c.fingerprint for c in ablation.cells])
@@ -81,20 +74,24 @@ def plan(ablation: Ablation) -> list[CellPlan]:
 
 
 def print_plan(ablation: Ablation, plans: list[CellPlan]) -> None:
-    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}  (spec {ablation.name}, profile "
-                        f"{ablation.profile_name})")
-    for column in ("cell", "method", "choices", "fingerprint", "stages to run"):
+    """The cells, what they vary in, and which stages each still needs (a dry run stops here)."""
+    keys = list(plans[0].cell.choices) if plans else []
+    varying = [k for k in keys if len({str(p.cell.choices.get(k)) for p in plans}) > 1]
+    shared = ", ".join(f"{k}={plans[0].cell.choices[k]}" for k in keys if k not in varying)
+    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}", caption=f"all cells: {shared}  "
+                  f"(spec {ablation.spec_path}, profile {ablation.profile_path})")
+    for column in ("cell", *varying, "fingerprint", "to do"):
         table.add_column(column)
     for p in plans:
-        choices = ", ".join(f"{k}={v}" for k, v in p.cell.choices.items() if k not in ("method",))
-        stages = p.status
-        if p.status != "done" and not p.base_ready:
-            stages = "build base + " + stages
-        if p.cell.train is not None and p.status == "train + evaluate":
-            stages = f"data {p.cell.train.data.variant} + " + stages
         if p.finished_run is not None:
-            stages = f"done (run {p.finished_run.info.run_id[:8]})"
-        table.add_row(p.cell.label, p.cell.choices["method"], choices, p.cell.fingerprint, stages)
+            todo = f"nothing: done in run {p.finished_run.info.run_id[:12]}"
+        else:
+            steps = [] if p.base_ready else ["build base model"]
+            if p.cell.train is not None and not p.trained:
+                data = p.cell.train.data
+                steps += ([] if is_built(data) else [f"build {data.variant} data"]) + ["train"]
+            todo = ", ".join(steps + ["evaluate"])
+        table.add_row(p.cell.label, *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint, todo)
     console.print(table)
 
 

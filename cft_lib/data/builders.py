@@ -72,10 +72,18 @@ class BuiltDataset:
     stats: dict[str, Any]
 
 
+def dataset_dir(config: DataConfig) -> Path:
+    return artifact_dir("data", f"{config.label}-{config.fingerprint}")
+
+
+def is_built(config: DataConfig) -> bool:
+    return is_done(dataset_dir(config))
+
+
 def build_dataset(config: DataConfig, progress: bool = True) -> BuiltDataset:
     """The dataset for `config`, built now unless a finished build with the same fingerprint exists."""
     config.check()
-    out = artifact_dir("data", f"{config.label}-{config.fingerprint}")
+    out = dataset_dir(config)
     path = out / "train.jsonl"
     if is_done(out):
         return BuiltDataset(path, config.fingerprint, read_done(out))

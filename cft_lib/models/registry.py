@@ -4,12 +4,4 @@
 is passed through: a local directory, or a hub id such as Qwen/Qwen2.5-Math-7B.
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-
 TINY = "tiny"
-
-
-def is_local_model(name: str) -> bool:
-    return Path(name).is_dir()

@@ -50,7 +50,7 @@ class TinyBaseRecipe:
         return fingerprint("tiny-base", self)
 
 
-def pretraining_corpus(recipe: TinyBaseRecipe, tokenizer_for_layout=None) -> list[tuple[str, str]]:
+def pretraining_corpus(recipe: TinyBaseRecipe) -> list[tuple[str, str]]:
     """(prompt, completion) pairs: worked solutions and critique documents from the training pool."""
     rng = random.Random(f"pretrain:{recipe.seed}")
     teacher = OracleTeacher(recipe.critique_error_rate, seed=recipe.seed)

@@ -67,7 +67,8 @@ def test_schema_errors_name_file_key_and_allowed_values(tmp_path, replacement, e
 
 def test_unbound_names_are_reported_with_what_the_profile_binds(tmp_path):
     path = tmp_path / "unbound.yaml"
-    text = (ROOT / "ablations" / "teacher_model.yaml").read_text().replace("teacher: gpt-4o-mini", "teacher: gpt-4o-mni")
+    text = (ROOT / "ablations" / "teacher_model.yaml").read_text()
+    text = text.replace("teacher: gpt-4o-mini", "teacher: gpt-4o-mni")
     path.write_text(text.replace("dataset: webinstruct", "dataset: webinstruct2"))
     with pytest.raises(SpecError) as error:
         load_ablation(str(path), "tiny")
