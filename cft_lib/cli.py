@@ -153,9 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     hyper.add_argument("--warmup-ratio", type=float, default=0.1, help="warm-up share of steps (default: %(default)s)")
     hyper.add_argument("--global-batch-size", type=int, default=32,
                        help="examples per optimizer step (default: %(default)s)")
-    hyper.add_argument("--micro-batch-size", type=int, default=8,
-                       help="packed rows (or examples) per forward pass (default: %(default)s)")
-    hyper.add_argument("--batching", default="packed", choices=["packed", "grouped", "padded"],
+    hyper.add_argument("--micro-batch-size", type=int, default=16,
+                       help="examples (or packed rows) per forward pass (default: %(default)s)")
+    hyper.add_argument("--batching", default="grouped", choices=["grouped", "packed", "padded"],
                        help="how examples are batched (default: %(default)s)")
     hyper.add_argument("--max-seq-len", type=int, default=512,
                        help="longer examples are skipped and counted (default: %(default)s)")

@@ -15,7 +15,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from cft_lib.data.microworld import Difficulty, Problem, correct_solution, render_solution, sample_problem
+from cft_lib.data.microworld import Difficulty, Problem, render_solution, sample_problem
 from cft_lib.data.noise import sample_response
 from cft_lib.data.records import BenchmarkItem, SourceExample
 from cft_lib.registry import Registry
@@ -121,5 +121,24 @@ def load_micro_split(name: str, size: int | None = None) -> list[BenchmarkItem]:
     return items[:n]
 
 
-def reference_solution(problem: Problem) -> str:
-    return render_solution(correct_solution(problem))
+def load_micro_critique_split(size: int | None = None, total: int = 200) -> list[BenchmarkItem]:
+    """Held-out [question; response] pairs, half of them wrong, graded on the critique's verdict.
+
+    Not a paper benchmark: it checks whether a model can *judge* solutions (the skill CFT trains),
+    which the paper's solve-only benchmarks do not show. Gold is "right" or "wrong".
+    """
+    from cft_lib.data.formats import cft_record
+
+    rng = random.Random("split:micro-critique")
+    seen: set[str] = set()
+    items: list[BenchmarkItem] = []
+    while len(items) < total:
+        problem = sample_problem(rng, Difficulty(), phrasings=5)
+        question = problem.question
+        if question in seen or pool_of(question) != "test":
+            continue
+        seen.add(question)
+        solution, is_right = sample_response(problem, rng, 0.5)
+        prompt = cft_record("", question, render_solution(solution), "", {}).user_message
+        items.append(BenchmarkItem(f"micro-critique-{len(items):04d}", prompt, "right" if is_right else "wrong"))
+    return items[: total if size is None else min(size, total)]

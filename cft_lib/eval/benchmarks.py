@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cft_lib.data.records import BenchmarkItem
-from cft_lib.data.sources import load_micro_split, micro_splits
+from cft_lib.data.sources import load_micro_critique_split, load_micro_split, micro_splits
 from cft_lib.registry import Registry
 
 
@@ -20,12 +20,14 @@ class Benchmark:
     version: str
     load: Callable[[int | None], list[BenchmarkItem]]
     prompt: str = "qwen25-math-cot"
-    answer_type: str = "expression"
+    answer_type: str = "expression"  # expression (last \\boxed{}) | verdict ("Conclusion: right/wrong")
 
 
 benchmarks: Registry[Benchmark] = Registry("benchmark")
 for _name in micro_splits:
     benchmarks.add(_name, Benchmark(_name, "1", lambda limit, _n=_name: load_micro_split(_n, limit)))
+
+benchmarks.add("micro-critique", Benchmark("micro-critique", "1", load_micro_critique_split, answer_type="verdict"))
 
 MICRO_BENCHMARKS = ("micro-easy", "micro-medium", "micro-hard")
 MICRO_VALIDATION = "micro-val"

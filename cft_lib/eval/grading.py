@@ -28,8 +28,20 @@ def last_boxed(text: str) -> str | None:
 
 
 def extract_answer(text: str, benchmark: str | None = None) -> str | None:
-    """The model's final answer in `text` (the last boxed expression)."""
+    """The model's final answer in `text`: the last boxed expression, or for verdict benchmarks
+    (micro-critique) "right"/"wrong" from the critique's conclusion."""
+    if benchmark is not None and _answer_type(benchmark) == "verdict":
+        from cft_lib.teachers.base import parse_verdict
+
+        verdict = parse_verdict(text)
+        return None if verdict is None else ("right" if verdict else "wrong")
     return last_boxed(text)
+
+
+def _answer_type(benchmark: str) -> str:
+    from cft_lib.eval.benchmarks import benchmarks
+
+    return benchmarks.get(benchmark).answer_type if benchmark in benchmarks else "expression"
 
 
 def is_equivalent(pred: str | None, gold: str, benchmark: str | None = None) -> bool:
@@ -37,6 +49,8 @@ def is_equivalent(pred: str | None, gold: str, benchmark: str | None = None) -> 
     if pred is None:
         return False
     pred, gold = pred.strip(), gold.strip()
+    if gold in ("right", "wrong"):
+        return pred == gold
     if _INT_RE.fullmatch(pred) and _INT_RE.fullmatch(gold):
         return int(pred) == int(gold)
     from math_verify import parse, verify  # heavy import: only when an answer is not a plain integer

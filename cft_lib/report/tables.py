@@ -48,25 +48,25 @@ def collect(ablation: Ablation) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, A
     return ours, paper, used
 
 
-def _summary_rows(ablation: Ablation, ours: pd.DataFrame,
-                  paper: pd.DataFrame) -> list[tuple[str, pd.Series, pd.Series]]:
-    rows = []
-    for extra in ablation.spec.layout.extra:
-        if extra == "AVG":
-            paper_avg = pd.Series({c: ablation.spec.paper.get("AVG", {}).get(c) for c in paper.columns}, dtype=float)
-            paper_avg = paper_avg.fillna(paper.mean(skipna=True))
-            rows.append(("AVG", ours.mean(skipna=True), paper_avg))
-        elif extra == "DELTA":
-            methods = {c.label: c.choices["method"] for c in ablation.cells}
-            cft = [label for label, m in methods.items() if m == "cft"]
-            sft = [label for label, m in methods.items() if m.startswith("sft")]
-            if cft and sft:
-                delta_ours = ours[cft].max(axis=1) - ours[sft].max(axis=1)
-                delta_paper = paper[cft].max(axis=1) - paper[sft].max(axis=1)
-                column = cft[-1]
-                rows.append(("Δ = CFT − SFT_best", pd.Series({column: delta_ours.mean()}),
-                             pd.Series({column: delta_paper.mean()})))
-    return rows
+DELTA = "Δ = CFT − SFT_best"
+
+
+def with_summaries(ablation: Ablation, ours: pd.DataFrame, paper: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the layout's extras: an AVG benchmark entry and a Δ (best CFT minus best SFT) cell entry."""
+    ours, paper = ours.copy(), paper.copy()
+    extras = ablation.spec.layout.extra
+    if "AVG" in extras:
+        published = ablation.spec.paper.get("AVG", {})
+        ours.loc["AVG"] = ours.mean(skipna=True)
+        paper.loc["AVG"] = [published.get(c, paper[c].mean(skipna=True)) for c in paper.columns]
+    if "DELTA" in extras:
+        methods = {c.label: c.choices["method"] for c in ablation.cells}
+        cft = [label for label, m in methods.items() if m == "cft"]
+        sft = [label for label, m in methods.items() if m.startswith("sft")]
+        if cft and sft:
+            ours[DELTA] = ours[cft].max(axis=1) - ours[sft].max(axis=1)
+            paper[DELTA] = paper[cft].max(axis=1) - paper[sft].max(axis=1)
+    return ours, paper
 
 
 def _fmt(value: Any) -> str:
@@ -82,7 +82,6 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
 def render(ablation: Ablation, command: str) -> str:
     ours, paper, used = collect(ablation)
     spec, profile = ablation.spec, ablation.profile
-    cells = {c.label: c for c in ablation.cells}
     bound = {name: ours_name for c in ablation.cells for name, ours_name in c.benchmark_map.items()}
     out = [
         f"<!-- Generated file: do not edit by hand. Regenerate with `{command}`. -->",
@@ -95,43 +94,41 @@ def render(ablation: Ablation, command: str) -> str:
         "stand-ins, so compare directions and gaps, not absolute values.",
         "",
     ]
-    header = ["Task"] + [f"{label} ({who})" for label in ours.columns for who in ("ours", "paper")]
-    if spec.layout.rows == "benchmark":
-        rows = []
-        for name in spec.benchmarks:
-            task = f"{name} → {bound[name]}" if name in bound else f"{name} (not bound in {ablation.profile_name})"
-            rows.append([task] + [v for label in ours.columns
-                                  for v in (_fmt(ours.loc[name, label]), _fmt(paper.loc[name, label]))])
-        for title, ours_row, paper_row in _summary_rows(ablation, ours, paper):
-            rows.append([f"**{title}**"] + [v for label in ours.columns
-                                            for v in (_fmt(ours_row.get(label)), _fmt(paper_row.get(label)))])
-        out.append(_markdown(header, rows))
-    else:  # cells as rows, benchmarks as columns (Table 2 layout)
-        header = ["Cell"] + [f"{b} ({who})" for b in spec.benchmarks for who in ("ours", "paper")]
-        rows = [[label] + [v for b in spec.benchmarks for v in (_fmt(ours.loc[b, label]), _fmt(paper.loc[b, label]))]
-                for label in ours.columns]
-        out.append(_markdown(header, rows))
+
+    def benchmark_label(name: str) -> str:
+        if name == "AVG":
+            return "**AVG**"
+        return f"{name} → {bound[name]}" if name in bound else f"{name} (not bound in {ablation.profile_name})"
+
+    ours, paper = with_summaries(ablation, ours, paper)
+    if spec.layout.rows == "cell":
+        ours, paper = ours.T, paper.T
+        corner, row_label, column_label = "Cell", str, benchmark_label
+    else:
+        corner, row_label, column_label = "Task", benchmark_label, str
+    header = [corner] + [f"{column_label(c)} ({who})" for c in ours.columns for who in ("ours", "paper")]
+    rows = [[row_label(r)] + [v for c in ours.columns for v in (_fmt(ours.loc[r, c]), _fmt(paper.loc[r, c]))]
+            for r in ours.index]
+    out.append(_markdown(header, rows))
     out += ["", "AVG (ours) averages the benchmarks bound in this profile; AVG (paper) is the paper's own average.",
             "", "## Benchmarks", ""]
     counts = []
     for name in spec.benchmarks:
         ours_name = bound.get(name)
-        n = None
-        for run in used.values():
-            if run is not None and ours_name and f"{ours_name}/n" in run.data.metrics:
-                n = int(run.data.metrics[f"{ours_name}/n"])
-                break
+        n = next((int(run.data.metrics[f"{ours_name}/n"]) for run in used.values()
+                  if run is not None and ours_name and f"{ours_name}/n" in run.data.metrics), None)
         counts.append([name, ours_name or MISSING, str(n) if n is not None else MISSING])
     out.append(_markdown(["paper benchmark", f"ours ({ablation.profile_name})", "problems"], counts))
     out += ["", "## Cells", ""]
     cell_rows = []
-    for label, cell in cells.items():
-        run = used.get(label)
+    for cell in ablation.cells:
+        run = used.get(cell.label)
         choices = ", ".join(f"{k}={v}" for k, v in cell.choices.items())
-        teacher = profile.teachers.get(cell.choices.get("teacher", ""))
-        binding = f"{teacher.kind}" + (f" (error rate {teacher.error_rate})" if teacher and teacher.error_rate
-                                       is not None else "") if teacher else MISSING
-        cell_rows.append([label, choices, binding, cell.fingerprint, run.info.run_id if run else "not run"])
+        teacher = profile.teachers.get(cell.choices.get("teacher", "")) if cell.choices["method"] != "base" else None
+        binding = MISSING
+        if teacher is not None:
+            binding = teacher.kind + (f" (error rate {teacher.error_rate})" if teacher.error_rate is not None else "")
+        cell_rows.append([cell.label, choices, binding, cell.fingerprint, run.info.run_id if run else "not run"])
     out.append(_markdown(["cell", "choices", "teacher binding", "fingerprint", "MLflow run"], cell_rows))
     return "\n".join(out) + "\n"
 

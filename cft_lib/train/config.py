@@ -24,11 +24,14 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     global_batch_size: int = 32  # examples per optimizer step (the paper: 512)
-    micro_batch_size: int = 8  # packed rows, or examples, per forward pass; accumulation fills the rest
+    micro_batch_size: int = 16  # examples (or packed rows) per forward pass; accumulation fills the rest
     epochs: float = 1.0  # passes over the data (fractions allowed)
     max_seq_len: int = 512  # longer records are skipped and counted (the paper: cutoff 2048)
     pack_len: int = 1024  # tokens per packed row
-    batching: str = "packed"  # packed | grouped | padded (see train/batching.py)
+    # grouped | packed | padded (see train/batching.py). On CPU, grouped measured fastest for the
+    # tiny model (benchmarks/train_throughput.py); on GPUs with varlen attention, packed is the norm.
+    batching: str = "grouped"
+    group_window: int = 8  # grouped: sort by length within this many global batches (1 = within one)
     mixed_precision: str = "bf16"  # no | bf16 | fp16 (autocast; CPU supports bf16)
     seed: int = 0
     num_validations: int = 4  # validation points spread over training (0: none, keep the last)

@@ -42,7 +42,7 @@ class TinyBaseRecipe:
     architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         learning_rate=2e-3, warmup_ratio=0.05, global_batch_size=16, micro_batch_size=8,
-        max_seq_len=512, pack_len=512, num_validations=0,
+        max_seq_len=512, pack_len=512, batching="packed", num_validations=0,
     ))
 
     @property

@@ -45,7 +45,12 @@ class TrainResult:
 
 
 def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> list[list[TokenizedExample]]:
-    """Shuffle (seeded) and cut into global batches, for `epochs` passes (fractions allowed)."""
+    """Shuffle (seeded) and cut into global batches, for `epochs` passes (fractions allowed).
+
+    With grouped batching, examples are first sorted by length inside mega-batches of
+    `group_window` global batches (as transformers' LengthGroupedSampler does), so that each
+    micro-batch pads little; the order of the resulting global batches is shuffled again.
+    """
     rng = random.Random(config.seed)
     order: list[TokenizedExample] = []
     for _ in range(math.ceil(config.epochs)):
@@ -54,6 +59,13 @@ def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> lis
         order += epoch
     order = order[: max(1, round(len(examples) * config.epochs))]
     size = config.global_batch_size
+    if config.batching == "grouped" and config.group_window > 1:
+        mega = size * config.group_window
+        order = [e for i in range(0, len(order), mega)
+                 for e in sorted(order[i:i + mega], key=lambda e: len(e.input_ids))]
+        batches = [order[i:i + size] for i in range(0, len(order), size)]
+        rng.shuffle(batches)
+        return batches
     return [order[i:i + size] for i in range(0, len(order), size)]
 
 

@@ -6,7 +6,7 @@ from cft_lib.data.builders import DataConfig, build_dataset
 from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION
 from cft_lib.data.microworld import parse_solution
 from cft_lib.data.records import read_training_records
-from cft_lib.data.sources import load_micro_split, micro_sources, micro_splits
+from cft_lib.data.sources import load_micro_critique_split, load_micro_split, micro_sources, micro_splits
 from cft_lib.errors import ConfigError
 from cft_lib.teachers.base import parse_verdict
 from cft_lib.teachers.config import TeacherConfig
@@ -75,6 +75,7 @@ def test_built_sets_are_reused(built):
 def test_no_benchmark_or_validation_question_appears_in_any_source():
     held_out = {item.question for name in micro_splits for item in load_micro_split(name)}
     assert len(held_out) == sum(micro_splits.get(n).size for n in micro_splits)
+    held_out |= {i.question.split("Question:\n")[1].split("\n\nSolution:")[0] for i in load_micro_critique_split()}
     for name in micro_sources:
         questions = {e.question for _, e in micro_sources.get(name).sample(5000, seed=0)}
         assert not questions & held_out, name
