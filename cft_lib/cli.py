@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -90,6 +91,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from cft_lib.tracking import stage_run
     from cft_lib.train.pretrain import TinyBaseRecipe
 
+    if args.data_dir:
+        os.environ["CFT_BENCHMARK_DIR"] = str(Path(args.data_dir).resolve())
     model = resolve_base_model(args.model, TinyBaseRecipe())
     config = EvalConfig(
         benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()), limit=args.limit,
@@ -175,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--benchmarks", default=DEFAULT_BENCHMARKS,
                     help="comma-separated benchmark names (default: %(default)s)")
     ev.add_argument("--limit", type=int, default=None, help="only the first N problems of each benchmark")
+    ev.add_argument("--data-dir", default=None,
+                    help="local benchmark files as <dir>/<name>/test.jsonl (default: $CFT_BENCHMARK_DIR, else the hub)")
     ev.add_argument("--max-new-tokens", type=int, default=160,
                     help="generation budget per problem (default: %(default)s; the paper: 2048)")
     ev.add_argument("--batch-size", type=int, default=64, help="prompts per generation batch (default: %(default)s)")

@@ -31,3 +31,6 @@ benchmarks.add("micro-critique", Benchmark("micro-critique", "1", load_micro_cri
 
 MICRO_BENCHMARKS = ("micro-easy", "micro-medium", "micro-hard")
 MICRO_VALIDATION = "micro-val"
+
+# The paper's benchmarks register themselves on import (they need the registry above).
+from cft_lib.eval import paper_benchmarks  # noqa: E402, F401

@@ -1,15 +1,30 @@
 """Answer extraction and equivalence: the part of evaluation that decides the paper's comparisons.
 
-Extraction, grading and aggregation are separate steps. Extraction takes the last \\boxed{...}
-(balanced braces); equivalence uses math-verify with the gold answer first, after a fast path
-for plain integers (every micro-world answer), which math-verify would call equal anyway.
+Extraction, grading and aggregation are separate steps.
+- Extraction (`extract_answer`): the last balanced \\boxed{...}; else "The answer is ..." /
+  "final answer is ..."; else the last number. Verdict benchmarks read "Conclusion: right/wrong".
+- Equivalence (`is_equivalent`, `grade_pairs`): plain integers and verdicts compare directly;
+  everything else goes through math-verify with the gold answer first. Sympy can hang on
+  adversarial outputs (a tall power tower in \\boxed{}), and a signal cannot interrupt a long C
+  call, so math-verify runs in a worker process that is killed when an item exceeds its time
+  limit; that item is graded incorrect and the worker restarts for the rest.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import re
+import select
+import subprocess
+import sys
+from collections.abc import Sequence
 
 _INT_RE = re.compile(r"-?\d+")
+_ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+?)(?:\.\s|\.$|\n|$)", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
+VERDICTS = ("right", "wrong")
+DEFAULT_TIMEOUT_S = 5.0
 
 
 def last_boxed(text: str) -> str | None:
@@ -28,14 +43,20 @@ def last_boxed(text: str) -> str | None:
 
 
 def extract_answer(text: str, benchmark: str | None = None) -> str | None:
-    """The model's final answer in `text`: the last boxed expression, or for verdict benchmarks
-    (micro-critique) "right"/"wrong" from the critique's conclusion."""
+    """The model's final answer in `text` (see the module docstring for the order of rules)."""
     if benchmark is not None and _answer_type(benchmark) == "verdict":
         from cft_lib.teachers.base import parse_verdict
 
         verdict = parse_verdict(text)
         return None if verdict is None else ("right" if verdict else "wrong")
-    return last_boxed(text)
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed
+    stated = _ANSWER_IS_RE.findall(text)
+    if stated:
+        return stated[-1].strip().strip("$").strip()
+    numbers = _NUMBER_RE.findall(text)
+    return numbers[-1].replace(",", "") if numbers else None
 
 
 def _answer_type(benchmark: str) -> str:
@@ -44,18 +65,88 @@ def _answer_type(benchmark: str) -> str:
     return benchmarks.get(benchmark).answer_type if benchmark in benchmarks else "expression"
 
 
-def is_equivalent(pred: str | None, gold: str, benchmark: str | None = None) -> bool:
-    """Whether `pred` means the same as `gold`."""
-    if pred is None:
+def _quick(pred: str | None, gold: str) -> bool | None:
+    """Cases decided without sympy; None when math-verify must decide."""
+    if pred is None or not pred.strip():
         return False
     pred, gold = pred.strip(), gold.strip()
-    if gold in ("right", "wrong"):
+    if gold in VERDICTS:
         return pred == gold
     if _INT_RE.fullmatch(pred) and _INT_RE.fullmatch(gold):
         return int(pred) == int(gold)
-    from math_verify import parse, verify  # heavy import: only when an answer is not a plain integer
+    if pred == gold:
+        return True
+    return None
+
+
+def _math_verify(pred: str, gold: str) -> bool:
+    from math_verify import parse, verify
+
+    def wrap(text: str) -> str:
+        return text if "$" in text or "\\boxed" in text else f"${text}$"
 
     try:
-        return bool(verify(parse(f"${gold}$"), parse(f"${pred}$")))
-    except Exception:  # math-verify raises on malformed LaTeX: such an answer is simply not equal
+        return bool(verify(parse(wrap(gold)), parse(wrap(pred))))
+    except Exception:  # math-verify raises on malformed LaTeX: such an answer is not equal
         return False
+
+
+class SafeGrader:
+    """math-verify in a killable worker process: no output can hang a run for longer than `timeout`.
+
+    The worker is a plain `python -m cft_lib.eval.grade_worker` subprocess speaking JSON lines,
+    so it never re-imports the caller's main module and never inherits torch's threads.
+    """
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.timeout = timeout
+        self._process: subprocess.Popen | None = None
+        self.timeouts = 0
+
+    def _start(self) -> None:
+        self._process = subprocess.Popen([sys.executable, "-m", "cft_lib.eval.grade_worker"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self._ask("1", "1", limit=120.0)  # start-up and math-verify's import, outside any item's limit
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=5)
+            self._process = None
+
+    def __call__(self, pred: str, gold: str) -> bool:
+        if self._process is None or self._process.poll() is not None:
+            self._start()
+        return self._ask(pred, gold, self.timeout)
+
+    def _ask(self, pred: str, gold: str, limit: float) -> bool:
+        assert self._process is not None and self._process.stdin and self._process.stdout
+        self._process.stdin.write(json.dumps([pred, gold]) + "\n")
+        self._process.stdin.flush()
+        ready, _, _ = select.select([self._process.stdout], [], [], limit)
+        if ready:
+            line = self._process.stdout.readline()
+            if line:
+                return json.loads(line) is True
+        self.timeouts += 1
+        self.close()
+        return False
+
+
+_default_grader = SafeGrader()
+atexit.register(_default_grader.close)
+
+
+def is_equivalent(pred: str | None, gold: str, benchmark: str | None = None) -> bool:
+    """Whether `pred` means the same as `gold` (gold first to math-verify), within the time limit."""
+    quick = _quick(pred, gold)
+    return quick if quick is not None else _default_grader(pred.strip(), gold.strip())
+
+
+def grade_pairs(pairs: Sequence[tuple[str | None, str]], timeout: float = DEFAULT_TIMEOUT_S) -> list[bool]:
+    """Grade many (extracted prediction, gold) pairs with one worker and a per-item time limit."""
+    grader = SafeGrader(timeout)
+    try:
+        return [quick if (quick := _quick(p, g)) is not None else grader(p.strip(), g.strip()) for p, g in pairs]
+    finally:
+        grader.close()

@@ -1,0 +1,136 @@
+"""The paper's benchmarks as data: where each loads from and how its gold answer is read.
+
+Each loads from a local directory laid out like `<data_dir>/<name>/test.jsonl` (the layout of the
+Qwen2.5-Math / CFT evaluation harness; pass `--data-dir` or set CFT_BENCHMARK_DIR) or, failing
+that, from its public hub source through `datasets`. Gold answers follow the harness's rules:
+GSM8K's "#### N", MATH's and Minerva's last \\boxed{} in the solution, OlympiadBench's
+final_answer list, AMC23's float answer as an integer where it is one.
+
+Checked against reference: local files of math, math500, minerva_math, gsm8k, olympiadbench,
+aime24, amc23, theoremqa (tests/eval/test_paper_benchmarks.py grades each reference solution
+against its gold). Not checked here (no hub access): the hub fallbacks and their field names,
+GPQA-Diamond and MMLU-Pro. Bump a benchmark's version whenever a change here can move scores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cft_lib.data.records import BenchmarkItem
+from cft_lib.errors import DataError
+from cft_lib.eval.benchmarks import Benchmark, benchmarks
+from cft_lib.eval.grading import last_boxed
+
+
+def benchmark_dir() -> Path | None:
+    value = os.environ.get("CFT_BENCHMARK_DIR")
+    return Path(value) if value else None
+
+
+def _strip_dollars(text: str) -> str:
+    text = text.strip()
+    while text.startswith("$") and text.endswith("$") and len(text) > 1:
+        text = text[1:-1].strip()
+    return text
+
+
+def _gsm8k_gold(row: dict[str, Any]) -> str:
+    return row["answer"].split("####")[-1].strip().replace(",", "")
+
+
+def _boxed_gold(field: str) -> Callable[[dict[str, Any]], str]:
+    def gold(row: dict[str, Any]) -> str:
+        answer = last_boxed(row[field])
+        if answer is None:
+            raise DataError(f"no \\boxed{{}} answer in the {field!r} field")
+        return answer
+
+    return gold
+
+
+def _olympiad_gold(row: dict[str, Any]) -> str:
+    answers = row["final_answer"]
+    return ", ".join(_strip_dollars(a) for a in answers) if isinstance(answers, list) else _strip_dollars(answers)
+
+
+def _number_gold(row: dict[str, Any]) -> str:
+    value = row["answer"]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class PaperBenchmark:
+    """How to read one benchmark: its question field, gold rule, reference solution and sources."""
+
+    name: str
+    version: str
+    question: str  # field holding the problem text
+    gold: Callable[[dict[str, Any]], str]
+    reference: str | None  # field holding a worked reference solution, if any
+    hub: tuple[str, str | None, str]  # (dataset id, config, split) for the public source
+    answer_type: str = "expression"
+
+    def rows(self, data_dir: Path | None) -> list[dict[str, Any]]:
+        local = (data_dir or benchmark_dir())
+        if local is not None:
+            path = local / self.name / "test.jsonl"
+            if not path.exists():
+                raise DataError(f"{path}: benchmark file not found (layout: <data_dir>/{self.name}/test.jsonl)")
+            with open(path, encoding="utf-8") as handle:
+                return [json.loads(line) for line in handle if line.strip()]
+        from datasets import load_dataset  # the public source; needs network or a warm HF cache
+
+        dataset_id, config, split = self.hub
+        return list(load_dataset(dataset_id, config, split=split))
+
+    def load(self, limit: int | None = None, data_dir: Path | None = None) -> list[BenchmarkItem]:
+        items = []
+        for index, row in enumerate(self.rows(data_dir)):
+            question = row.get(self.question) or row.get("problem") or row.get("question")
+            items.append(BenchmarkItem(f"{self.name}-{index:05d}", question, self.gold(row)))
+        return items[:limit] if limit is not None else items
+
+    def references(self, data_dir: Path | None = None) -> list[tuple[str, str]]:
+        """(reference solution text, gold) pairs, for checking the grader against the benchmark itself."""
+        out = []
+        for row in self.rows(data_dir):
+            text = row[self.reference]
+            out.append(("\n".join(text) if isinstance(text, list) else text, self.gold(row)))
+        return out
+
+
+PAPER_BENCHMARKS = {
+    b.name: b for b in (
+        PaperBenchmark("math", "1", "problem", _boxed_gold("solution"), "solution",
+                       ("EleutherAI/hendrycks_math", None, "test")),
+        PaperBenchmark("math500", "1", "problem", lambda r: str(r["answer"]), "solution",
+                       ("HuggingFaceH4/MATH-500", None, "test")),
+        PaperBenchmark("minerva_math", "1", "problem", _boxed_gold("solution"), "solution",
+                       ("math-ai/minervamath", None, "test")),
+        PaperBenchmark("gsm8k", "1", "question", _gsm8k_gold, "answer", ("openai/gsm8k", "main", "test")),
+        PaperBenchmark("olympiadbench", "1", "question", _olympiad_gold, "solution",
+                       ("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train")),
+        PaperBenchmark("aime24", "1", "problem", _number_gold, "solution", ("math-ai/aime24", None, "test")),
+        PaperBenchmark("amc23", "1", "problem", _number_gold, None, ("math-ai/amc23", None, "test")),
+        PaperBenchmark("theoremqa", "1", "problem", _number_gold, None, ("TIGER-Lab/TheoremQA", None, "test")),
+    )
+}
+
+for _b in PAPER_BENCHMARKS.values():
+    benchmarks.add(_b.name, Benchmark(_b.name, _b.version, lambda limit, _b=_b: _b.load(limit),
+                                      answer_type=_b.answer_type))
+
+
+def shuffled_pairs(pairs: list[tuple[str, str]], seed: int = 0) -> list[tuple[str, str]]:
+    """Each reference solution paired with *another* problem's gold (a derangement by rotation)."""
+    order = list(range(len(pairs)))
+    random.Random(seed).shuffle(order)
+    return [(pairs[order[i]][0], pairs[order[(i + 1) % len(order)]][1]) for i in range(len(order))]
