@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from cft_lib.errors import CftError
+from cft_lib.errors import CftError, ConfigError
 
 DEFAULT_BENCHMARKS = "micro-easy,micro-medium,micro-hard"
 
@@ -99,9 +99,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         generation=GenerationConfig(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size),
     )
     config.check()  # unknown benchmarks fail before a run is created
-    with stage_run(args.experiment, "evaluate", f"evaluate {Path(model).name}", {"model": model, "eval": config},
+    backend = None
+    if args.backend == "openai":
+        from cft_lib.llm.openai_backend import OpenAIBackend
+
+        if not args.base_url:
+            raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+        backend = OpenAIBackend(args.base_url, args.served_model or model, concurrency=args.concurrency,
+                                timeout_s=args.request_timeout)
+    elif args.backend == "vllm":
+        raise ConfigError("--backend vllm (in-process) is not available yet; run `vllm serve MODEL` and use "
+                          "--backend openai --base-url http://127.0.0.1:8000/v1")
+    run_config = {"model": model, "eval": config, "backend": backend.describe() if backend else {"backend": "hf"}}
+    with stage_run(args.experiment, "evaluate", f"evaluate {Path(model).name}", run_config,
                    fingerprint("evaluate", model, config)) as run:
-        result = evaluate_stage(model, config)
+        result = evaluate_stage(model, config, backend=backend)
     run_id = run.info.run_id
     for score in result.scores:
         low, high = score.wilson_interval()
@@ -178,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--benchmarks", default=DEFAULT_BENCHMARKS,
                     help="comma-separated benchmark names (default: %(default)s)")
     ev.add_argument("--limit", type=int, default=None, help="only the first N problems of each benchmark")
+    ev.add_argument("--backend", default="hf", choices=["hf", "openai", "vllm"],
+                    help="hf: in-process transformers; openai: any OpenAI-compatible server (default: %(default)s)")
+    ev.add_argument("--base-url", default=None, help="openai backend: the server's /v1 URL")
+    ev.add_argument("--served-model", default=None, help="openai backend: model name on the server "
+                    "(default: --model); the API key is read from $OPENAI_API_KEY and never logged")
+    ev.add_argument("--concurrency", type=int, default=8, help="openai backend: requests in flight (default: 8)")
+    ev.add_argument("--request-timeout", type=float, default=600.0,
+                    help="openai backend: seconds per request before a retry (default: 600)")
     ev.add_argument("--data-dir", default=None,
                     help="local benchmark files as <dir>/<name>/test.jsonl (default: $CFT_BENCHMARK_DIR, else the hub)")
     ev.add_argument("--max-new-tokens", type=int, default=160,

@@ -131,12 +131,15 @@ def _validator(validation: ValidationConfig):
     return validate
 
 
-def evaluate_stage(model: str, config: EvalConfig, progress: bool = True) -> EvalResult:
-    """Evaluate `model` (a path or hub id) and log metrics and per-problem records to the active run."""
+def evaluate_stage(model: str, config: EvalConfig, progress: bool = True, backend=None) -> EvalResult:
+    """Evaluate `model` (a path or hub id) and log metrics and per-problem records to the active run.
+
+    `backend` defaults to in-process transformers; pass an OpenAIBackend to evaluate through a server.
+    """
     import mlflow
 
     config.check()
-    backend = HFBackend.from_pretrained(model, progress=progress)
+    backend = backend or HFBackend.from_pretrained(model, progress=progress)
     mlflow.log_params({f"backend.{k}": v for k, v in backend.describe().items() if k != "model"})
     mlflow.log_dict({"qwen25-math-cot": COT_SYSTEM}, "config/eval_prompt_templates.json")
     result = evaluate(backend, config)

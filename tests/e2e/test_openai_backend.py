@@ -1,0 +1,72 @@
+"""`cft evaluate --backend openai` against a real `transformers serve` of the tiny model on 127.0.0.1."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from cft_lib.eval.evaluate import EvalConfig, evaluate
+from cft_lib.llm.base import GenerationConfig
+from cft_lib.llm.hf import HFBackend
+from cft_lib.llm.openai_backend import OpenAIBackend
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(small_base_model):
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE")
+    process = subprocess.Popen(["transformers", "serve", str(small_base_model), "--host", "127.0.0.1", "--port",
+                                str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base_url}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("transformers serve did not come up in 60 s")
+        yield f"{base_url}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_served_model_extracts_the_same_answers_as_in_process(server, small_base_model):
+    config = EvalConfig(benchmarks=("micro-easy", "micro-hard"), limit=20,
+                        generation=GenerationConfig(max_new_tokens=48, batch_size=20))
+    local = evaluate(HFBackend.from_pretrained(small_base_model, progress=False), config)
+    remote = evaluate(OpenAIBackend(server, str(small_base_model), concurrency=4, progress=False), config)
+    same = sum(a["extracted"] == b["extracted"] for a, b in zip(local.records, remote.records, strict=True))
+    assert same / len(local.records) >= 0.95, (same, len(local.records))
+
+
+def test_cli_evaluate_through_the_server_logs_backend_without_the_key(server, small_base_model, session_home):
+    env = dict(os.environ, OPENAI_API_KEY="sk-test-SECRET-123456")
+    done = subprocess.run([sys.executable, "-m", "cft_lib.cli", "evaluate", "--model", str(small_base_model),
+                           "--backend", "openai", "--base-url", server, "--limit", "5", "--max-new-tokens", "32",
+                           "--experiment", "cft/evaluate-openai"], cwd=session_home, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    (run,) = client.search_runs([client.get_experiment_by_name("cft/evaluate-openai").experiment_id])
+    assert run.data.params["backend.backend"] == "openai"
+    assert run.data.metrics["micro-easy/n"] == 5
+    dumped = json.dumps([run.data.params, run.data.tags]) + done.stdout + done.stderr
+    assert "SECRET" not in dumped
