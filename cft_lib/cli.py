@@ -14,6 +14,7 @@ set; built data and models go under $CFT_HOME (default ./.cft).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -91,6 +92,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from cft_lib.tracking import stage_run
     from cft_lib.train.pretrain import TinyBaseRecipe
 
+    if args.backend == "openai" and not args.base_url:
+        raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+    if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ConfigError("--backend vllm needs vLLM on a GPU machine (pip install 'cft-lab[gpu]'); or run "
+                          "`vllm serve MODEL` and use --backend openai --base-url http://127.0.0.1:8000/v1")
     if args.data_dir:
         os.environ["CFT_BENCHMARK_DIR"] = str(Path(args.data_dir).resolve())
     model = resolve_base_model(args.model, TinyBaseRecipe())
@@ -103,13 +109,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.backend == "openai":
         from cft_lib.llm.openai_backend import OpenAIBackend
 
-        if not args.base_url:
-            raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         backend = OpenAIBackend(args.base_url, args.served_model or model, concurrency=args.concurrency,
                                 timeout_s=args.request_timeout)
     elif args.backend == "vllm":
-        raise ConfigError("--backend vllm (in-process) is not available yet; run `vllm serve MODEL` and use "
-                          "--backend openai --base-url http://127.0.0.1:8000/v1")
+        from cft_lib.llm.vllm_backend import VLLMBackend
+
+        backend = VLLMBackend(model)
     run_config = {"model": model, "eval": config, "backend": backend.describe() if backend else {"backend": "hf"}}
     with stage_run(args.experiment, "evaluate", f"evaluate {Path(model).name}", run_config,
                    fingerprint("evaluate", model, config)) as run:

@@ -157,7 +157,24 @@ def _run_cell(ablation: Ablation, cell: ResolvedCell, progress: bool):
             model = resolve_base_model(cell.base_model, cell.tiny_recipe, progress)
         else:
             model = train_stage(cell.train, progress=progress)["model_dir"]
-        return evaluate_stage(model, cell.eval, progress=progress)
+        return evaluate_stage(model, cell.eval, progress=progress, backend=_backend(ablation, model, progress))
+
+
+def _backend(ablation: Ablation, model: str, progress: bool):
+    """The profile's generation backend for `model` (None = in-process transformers)."""
+    binding = ablation.profile.eval
+    if binding.backend == "vllm":
+        from cft_lib.llm.vllm_backend import VLLMBackend
+
+        return VLLMBackend(model, progress=progress)
+    if binding.backend == "openai":
+        from cft_lib.errors import ConfigError
+        from cft_lib.llm.openai_backend import OpenAIBackend
+
+        if not binding.base_url:
+            raise ConfigError(f"{ablation.profile_path}: eval.base_url is required with eval.backend: openai")
+        return OpenAIBackend(binding.base_url, model, concurrency=binding.concurrency, progress=progress)
+    return None
 
 
 def _supersede_unfinished_parents(ablation: Ablation, experiment_id: str) -> None:

@@ -105,6 +105,8 @@ class DataBinding(Strict):
 
 class EvalBinding(Strict):
     backend: Literal["hf", "vllm", "openai"] = "hf"
+    base_url: str | None = None  # openai backend: the server that serves each cell's model
+    concurrency: int = 8  # openai backend: requests in flight
     max_new_tokens: int = 2048
     batch_size: int = 64
     limit: int | None = None

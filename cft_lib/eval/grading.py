@@ -49,6 +49,8 @@ def extract_answer(text: str, benchmark: str | None = None) -> str | None:
 
         verdict = parse_verdict(text)
         return None if verdict is None else ("right" if verdict else "wrong")
+    if benchmark is not None and _answer_type(benchmark) == "multiple_choice":
+        return extract_choice(text)
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
@@ -57,6 +59,22 @@ def extract_answer(text: str, benchmark: str | None = None) -> str | None:
         return stated[-1].strip().strip("$").strip()
     numbers = _NUMBER_RE.findall(text)
     return numbers[-1].replace(",", "") if numbers else None
+
+
+_CHOICE_RE = re.compile(r"answer is:?\s*\(?\s*([A-J])\s*\)?", re.IGNORECASE)
+_LONE_LETTER_RE = re.compile(r"\(([A-J])\)|\b([A-J])\b")
+
+
+def extract_choice(text: str) -> str | None:
+    """The chosen letter: 'The answer is (X)', else a boxed letter, else the last lone (X) or X."""
+    stated = _CHOICE_RE.findall(text)
+    if stated:
+        return stated[-1].upper()
+    boxed = last_boxed(text)
+    if boxed and re.fullmatch(r"\(?[A-J]\)?", boxed.strip()):
+        return boxed.strip("() ").upper()
+    lone = _LONE_LETTER_RE.findall(text)
+    return next((a or b for a, b in reversed(lone)), None)
 
 
 def _answer_type(benchmark: str) -> str:
@@ -70,8 +88,8 @@ def _quick(pred: str | None, gold: str) -> bool | None:
     if pred is None or not pred.strip():
         return False
     pred, gold = pred.strip(), gold.strip()
-    if gold in VERDICTS:
-        return pred == gold
+    if gold in VERDICTS or re.fullmatch(r"[A-J]", gold):  # verdicts and choice letters compare as text
+        return pred.upper() == gold.upper() if len(gold) == 1 else pred == gold
     if _INT_RE.fullmatch(pred) and _INT_RE.fullmatch(gold):
         return int(pred) == int(gold)
     if pred == gold:

@@ -124,9 +124,62 @@ PAPER_BENCHMARKS = {
     )
 }
 
-for _b in PAPER_BENCHMARKS.values():
+LETTERS = "ABCDEFGHIJ"
+
+
+@dataclass(frozen=True)
+class MultipleChoiceBenchmark:
+    """A multiple-choice benchmark (hub only): options are shuffled by seed, gold is a letter."""
+
+    name: str
+    version: str
+    hub: tuple[str, str | None, str]
+    read: Callable[[dict[str, Any]], tuple[str, str, list[str]]]  # row -> (question, correct, other options)
+    seed: int = 0
+    answer_type: str = "multiple_choice"
+
+    def load(self, limit: int | None = None, data_dir: Path | None = None) -> list[BenchmarkItem]:
+        from datasets import load_dataset  # GPQA is gated: the user supplies hub access
+
+        dataset_id, config, split = self.hub
+        items = self.items_from_rows(load_dataset(dataset_id, config, split=split))
+        return items[:limit] if limit is not None else items
+
+    def items_from_rows(self, rows) -> list[BenchmarkItem]:
+        """Questions with seeded option order; the gold is the letter where the correct option landed."""
+        items = []
+        for index, row in enumerate(rows):
+            question, correct, others = self.read(row)
+            options = [correct, *others]
+            random.Random(f"{self.name}:{self.seed}:{index}").shuffle(options)
+            lines = "\n".join(f"({LETTERS[i]}) {option}" for i, option in enumerate(options))
+            items.append(BenchmarkItem(f"{self.name}-{index:05d}", f"{question}\n\n{lines}",
+                                       LETTERS[options.index(correct)]))
+        return items
+
+
+def _gpqa_row(row: dict[str, Any]) -> tuple[str, str, list[str]]:
+    return (row["Question"].strip(), row["Correct Answer"].strip(),
+            [row[f"Incorrect Answer {i}"].strip() for i in (1, 2, 3)])
+
+
+def _mmlu_pro_row(row: dict[str, Any]) -> tuple[str, str, list[str]]:
+    options = [o for o in row["options"] if o != "N/A"]
+    correct = row["options"][row["answer_index"]]
+    return row["question"], correct, [o for o in options if o != correct]
+
+
+MULTIPLE_CHOICE = {
+    b.name: b for b in (
+        MultipleChoiceBenchmark("gpqa_diamond", "1", ("Idavidrein/gpqa", "gpqa_diamond", "train"), _gpqa_row),
+        MultipleChoiceBenchmark("mmlu_pro", "1", ("TIGER-Lab/MMLU-Pro", None, "test"), _mmlu_pro_row),
+    )
+}
+
+for _b in (*PAPER_BENCHMARKS.values(), *MULTIPLE_CHOICE.values()):
+    prompt = "multiple-choice-cot" if _b.answer_type == "multiple_choice" else "qwen25-math-cot"
     benchmarks.add(_b.name, Benchmark(_b.name, _b.version, lambda limit, _b=_b: _b.load(limit),
-                                      answer_type=_b.answer_type))
+                                      prompt=prompt, answer_type=_b.answer_type))
 
 
 def shuffled_pairs(pairs: list[tuple[str, str]], seed: int = 0) -> list[tuple[str, str]]:

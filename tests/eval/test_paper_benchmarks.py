@@ -57,3 +57,21 @@ def test_extraction_fallbacks():
     assert extract_answer("... #### 1,234") == "1234"
     assert extract_answer("no number here") is None
     assert is_equivalent("\\dfrac{1}{2}", "\\frac12")
+
+
+def test_multiple_choice_order_is_seeded_and_gold_follows_the_correct_option():
+    from cft_lib.eval.paper_benchmarks import MULTIPLE_CHOICE
+
+    rows = [{"Question": f"Q{i}?", "Correct Answer": f"right{i}", "Incorrect Answer 1": "a",
+             "Incorrect Answer 2": "b", "Incorrect Answer 3": "c"} for i in range(40)]
+    items = MULTIPLE_CHOICE["gpqa_diamond"].items_from_rows(rows)
+    assert items == MULTIPLE_CHOICE["gpqa_diamond"].items_from_rows(rows)  # same seed, same order
+    for i, item in enumerate(items):
+        assert f"({item.answer}) right{i}" in item.question
+    assert len({item.answer for item in items}) > 1  # the correct option is not always first
+
+
+def test_choice_extraction_and_grading():
+    assert extract_answer("... so the answer is (C).", "gpqa_diamond") == "C"
+    assert extract_answer("final: \\boxed{B}", "mmlu_pro") == "B"
+    assert is_equivalent("C", "C", "gpqa_diamond") and not is_equivalent("B", "C", "gpqa_diamond")

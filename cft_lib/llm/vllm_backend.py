@@ -1,0 +1,40 @@
+"""In-process vLLM backend (GPU only, optional extra `gpu`).
+
+vLLM pins its own torch and transformers, so it is not a default dependency; where versions
+clash, prefer `vllm serve MODEL` with the openai backend. Not exercised on this project's CPU
+machines: no GPU, and vLLM does not install here.
+"""
+
+from __future__ import annotations
+
+from cft_lib.errors import ConfigError
+from cft_lib.llm.base import GenerationConfig, Message, backends
+
+
+@backends.register("vllm")
+class VLLMBackend:
+    """Batched generation with vllm.LLM.chat (continuous batching, tensor parallel)."""
+
+    name = "vllm"
+
+    def __init__(self, model: str, tensor_parallel_size: int = 1, dtype: str = "bfloat16",
+                 gpu_memory_utilization: float = 0.9, progress: bool = True) -> None:
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise ConfigError("the vllm backend needs vLLM on a GPU machine: pip install 'cft-lab[gpu]', "
+                              "or run `vllm serve MODEL` and use --backend openai") from exc
+        self.model, self.tensor_parallel_size, self.progress = model, tensor_parallel_size, progress
+        self._llm = LLM(model=model, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
+                        gpu_memory_utilization=gpu_memory_utilization)
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": self.name, "tensor_parallel_size": str(self.tensor_parallel_size)}
+
+    def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(temperature=config.temperature, top_p=config.top_p, max_tokens=config.max_new_tokens,
+                                seed=config.seed, stop=list(config.stop) or None)
+        outputs = self._llm.chat(conversations, params, use_tqdm=self.progress)
+        return [output.outputs[0].text for output in outputs]
