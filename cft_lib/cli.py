@@ -86,6 +86,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from cft_lib.ablation.stages import evaluate_stage, resolve_base_model
+    from cft_lib.eval.benchmarks import benchmark_versions
     from cft_lib.eval.evaluate import EvalConfig
     from cft_lib.fingerprint import fingerprint
     from cft_lib.llm.base import GenerationConfig
@@ -117,7 +118,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         backend = VLLMBackend(model)
     run_config = {"model": model, "eval": config, "backend": backend.describe() if backend else {"backend": "hf"}}
     with stage_run(args.experiment, "evaluate", f"evaluate {Path(model).name}", run_config,
-                   fingerprint("evaluate", model, config)) as run:
+                   fingerprint("evaluate", model, config, benchmark_versions(config.benchmarks))) as run:
         result = evaluate_stage(model, config, backend=backend)
     run_id = run.info.run_id
     for score in result.scores:

@@ -17,6 +17,7 @@ from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, pars
 from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig
 from cft_lib.data.builders import DataConfig
 from cft_lib.errors import SpecError
+from cft_lib.eval.benchmarks import benchmark_versions
 from cft_lib.eval.evaluate import EvalConfig
 from cft_lib.fingerprint import fingerprint
 from cft_lib.llm.base import GenerationConfig
@@ -78,7 +79,7 @@ class ResolvedCell:
     def fingerprint(self) -> str:
         model = self.train.fingerprint if self.train else (
             self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model)
-        return fingerprint("cell", model, self.eval)
+        return fingerprint("cell", model, self.eval, benchmark_versions(self.eval.benchmarks))
 
     def params(self) -> dict[str, Any]:
         return {f"cell.{k}": v for k, v in self.choices.items()} | {"cell.label": self.label}

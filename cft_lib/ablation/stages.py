@@ -15,8 +15,9 @@ from typing import Any
 from cft_lib.data.builders import DataConfig, build_dataset
 from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION, CFT_OUTPUT, COT_SYSTEM
 from cft_lib.data.records import read_training_records
-from cft_lib.eval.benchmarks import MICRO_VALIDATION
+from cft_lib.eval.benchmarks import MICRO_VALIDATION, benchmarks
 from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
+from cft_lib.eval.prompts import prompt_templates
 from cft_lib.fingerprint import fingerprint
 from cft_lib.llm.base import GenerationConfig
 from cft_lib.llm.hf import HFBackend
@@ -141,7 +142,11 @@ def evaluate_stage(model: str, config: EvalConfig, progress: bool = True, backen
     config.check()
     backend = backend or HFBackend.from_pretrained(model, progress=progress)
     mlflow.log_params({f"backend.{k}": v for k, v in backend.describe().items() if k != "model"})
-    mlflow.log_dict({"qwen25-math-cot": COT_SYSTEM}, "config/eval_prompt_templates.json")
+    templates = {benchmarks.get(name).prompt for name in config.benchmarks}
+    mlflow.log_dict({name: {"system": prompt_templates.get(name).system, "user": prompt_templates.get(name).user}
+                     for name in sorted(templates)}, "config/eval_prompt_templates.json")
+    mlflow.log_params({f"eval.prompt.{name}": benchmarks.get(name).prompt for name in config.benchmarks}
+                      | {f"eval.version.{name}": benchmarks.get(name).version for name in config.benchmarks})
     result = evaluate(backend, config)
     log_metrics(result.metrics())
     mlflow.log_text("\n".join(json.dumps(r) for r in result.records), "eval/records.jsonl")

@@ -29,6 +29,11 @@ for _name in micro_splits:
 
 benchmarks.add("micro-critique", Benchmark("micro-critique", "1", load_micro_critique_split, answer_type="verdict"))
 
+def benchmark_versions(names: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """name -> version, for evaluation fingerprints: bumping a version re-runs its evaluations."""
+    return {name: benchmarks.get(name).version for name in names}
+
+
 MICRO_BENCHMARKS = ("micro-easy", "micro-medium", "micro-hard")
 MICRO_VALIDATION = "micro-val"
 
