@@ -37,30 +37,25 @@ def ablations_dir() -> Path:
     return local if local.is_dir() else Path(cft_lib.__file__).resolve().parent.parent / "ablations"
 
 
-def find_spec(name_or_path: str) -> Path:
+def _find_yaml(name_or_path: str, folder: Path, kind: str) -> Path:
+    """A path as given, or `<folder>/<name>.yaml`; unknown names list the known ones."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.exists():
-            raise SpecError(f"{path}: no such spec file")
+            raise SpecError(f"{path}: no such {kind} file")
         return path
-    candidate = ablations_dir() / f"{name_or_path}.yaml"
+    candidate = folder / f"{name_or_path}.yaml"
     if not candidate.exists():
-        known = sorted(p.stem for p in ablations_dir().glob("*.yaml"))
-        raise SpecError(unknown_name_message("spec", name_or_path, known))
+        raise SpecError(unknown_name_message(kind, name_or_path, sorted(p.stem for p in folder.glob("*.yaml"))))
     return candidate
+
+
+def find_spec(name_or_path: str) -> Path:
+    return _find_yaml(name_or_path, ablations_dir(), "spec")
 
 
 def find_profile(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.exists():
-            raise SpecError(f"{path}: no such profile file")
-        return path
-    candidate = ablations_dir() / "profiles" / f"{name_or_path}.yaml"
-    if not candidate.exists():
-        known = sorted(p.stem for p in (ablations_dir() / "profiles").glob("*.yaml"))
-        raise SpecError(unknown_name_message("profile", name_or_path, known))
-    return candidate
+    return _find_yaml(name_or_path, ablations_dir() / "profiles", "profile")
 
 
 @dataclass(frozen=True)
