@@ -28,20 +28,34 @@ DEFAULT_BENCHMARKS = "micro-easy,micro-medium,micro-hard"
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training data")
     group.add_argument("--source", default="micro-web",
-                       help="dataset source: micro-web | micro-meta | micro-numina (default: %(default)s)")
+                       help="dataset source: micro-web | micro-meta | micro-numina, or a local .jsonl file with "
+                            "question, response[, answer] fields (default: %(default)s)")
     group.add_argument("--size", type=int, default=2000, help="records in the training set (default: %(default)s)")
     group.add_argument("--data-seed", type=int, default=0, help="seed for sampling the source (default: %(default)s)")
     group.add_argument("--teacher-error-rate", type=float, default=0.1,
                        help="oracle teacher: share of wrong critiques/judgements/solutions (default: %(default)s)")
     group.add_argument("--teacher-name", default="oracle",
                        help="label of the teacher in params and reports (default: %(default)s)")
+    group.add_argument("--teacher-model", default=None,
+                       help="an OpenAI-compatible model name: use an LLM teacher instead of the oracle "
+                            "(the API key is read from $OPENAI_API_KEY and never logged)")
+    group.add_argument("--teacher-base-url", default="https://api.openai.com/v1",
+                       help="the LLM teacher's endpoint (default: %(default)s)")
+    group.add_argument("--concurrency", type=int, default=8, help="LLM teacher: requests in flight (default: 8)")
+    group.add_argument("--teacher-max-tokens", type=int, default=3200,
+                       help="LLM teacher: max tokens per answer (default: %(default)s, the paper's)")
 
 
 def _data_config(args: argparse.Namespace, variant: str):
     from cft_lib.data.builders import DataConfig
     from cft_lib.teachers.config import TeacherConfig
 
-    teacher = TeacherConfig(kind="oracle", name=args.teacher_name, error_rate=args.teacher_error_rate)
+    if args.teacher_model:
+        teacher = TeacherConfig(kind="llm", name=args.teacher_model, model=args.teacher_model,
+                                base_url=args.teacher_base_url, concurrency=args.concurrency,
+                                max_tokens=args.teacher_max_tokens)
+    else:
+        teacher = TeacherConfig(kind="oracle", name=args.teacher_name, error_rate=args.teacher_error_rate)
     return DataConfig(source=args.source, variant=variant, size=args.size, seed=args.data_seed, teacher=teacher)
 
 
@@ -54,9 +68,26 @@ def cmd_build_base(args: argparse.Namespace) -> int:
 
 
 def cmd_build_data(args: argparse.Namespace) -> int:
-    from cft_lib.data.builders import build_dataset
+    import shutil
 
-    built = build_dataset(_data_config(args, args.variant))
+    import mlflow
+
+    from cft_lib.data.builders import build_dataset
+    from cft_lib.tracking import log_training_input, stage_run
+
+    config = _data_config(args, args.variant)
+    config.check()
+    with stage_run(args.experiment, "build-data", f"build {config.label}", config, config.fingerprint):
+        built = build_dataset(config)
+        log_training_input(built.path, config.label, built.fingerprint)
+        mlflow.log_dict(built.stats, "data/stats.json")
+        mlflow.log_metrics({"data/built": built.stats["built"],
+                            "data/skipped": sum(built.stats["skipped"].values())})
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built.path, out / "train.jsonl")
+        (out / "stats.json").write_text(json.dumps(built.stats, indent=2))
     print(json.dumps({"path": str(built.path), **built.stats}, indent=2))
     return 0
 
@@ -160,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--variant", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft"],
                       help="which training set (default: %(default)s)")
     _add_data_options(data)
+    data.add_argument("--out", default=None, help="also copy train.jsonl and stats.json into this directory")
+    data.add_argument("--experiment", default="cft/build-data", help="MLflow experiment (default: %(default)s)")
     data.set_defaults(func=cmd_build_data)
 
     train = sub.add_parser("train", help="fine-tune a base model by SFT or CFT and log it to MLflow")

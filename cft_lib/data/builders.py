@@ -10,6 +10,8 @@ Built sets are saved under $CFT_HOME/data/<name>-<fingerprint>/ and reused when 
 from __future__ import annotations
 
 import collections
+import json
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from cft_lib.data.formats import FORMAT_VERSION, cft_record, sft_record
 from cft_lib.data.records import SourceExample, TrainingRecord, write_jsonl
 from cft_lib.data.sources import micro_sources
 from cft_lib.errors import ConfigError, DataError
-from cft_lib.fingerprint import fingerprint
+from cft_lib.fingerprint import file_fingerprint, fingerprint
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
 from cft_lib.teachers.base import Teacher, parse_verdict
 from cft_lib.teachers.config import TeacherConfig
@@ -44,8 +46,9 @@ class DataConfig:
         problems = []
         if self.variant not in VARIANTS:
             problems.append(f"variant: {self.variant!r} not one of {VARIANTS}")
-        if self.source not in micro_sources:
-            problems.append(f"source: {self.source!r} not one of {micro_sources.names()}")
+        if self.source not in micro_sources and not is_local_source(self.source):
+            problems.append(f"source: {self.source!r} is neither a local .jsonl file nor one of "
+                            f"{micro_sources.names()}")
         if self.response_source not in RESPONSE_SOURCES:
             problems.append(f"response_source: {self.response_source!r} not one of {RESPONSE_SOURCES}")
         if self.size < 1:
@@ -56,13 +59,16 @@ class DataConfig:
     @property
     def fingerprint(self) -> str:
         # the teacher is irrelevant to plain SFT: leave it out so all SFT cells share one dataset
-        teacher = None if self.variant == "sft" else self.teacher
-        return fingerprint("data", FORMAT_VERSION, self.source, self.variant, self.size, self.seed,
+        teacher = None if self.variant == "sft" else self.teacher.identity()
+        source = self.source
+        if is_local_source(source):  # a local file is identified by its content, not its name
+            source = f"file:{file_fingerprint(source)}"
+        return fingerprint("data", FORMAT_VERSION, source, self.variant, self.size, self.seed,
                            teacher, self.response_source, self.max_chars, self.pool_factor)
 
     @property
     def label(self) -> str:
-        return f"{self.variant}-{self.source}"
+        return f"{self.variant}-{Path(self.source).stem if is_local_source(self.source) else self.source}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,38 @@ def is_built(config: DataConfig) -> bool:
     return is_done(dataset_dir(config))
 
 
+def is_local_source(source: str) -> bool:
+    return source.endswith((".jsonl", ".json")) and Path(source).is_file()
+
+
+def source_examples(source: str, size: int, seed: int) -> tuple[list[SourceExample], collections.Counter]:
+    """`size` examples from a micro-world source or a local JSONL file (question, response[, answer]).
+
+    Local records are sampled by seed; malformed ones are skipped and counted, never silently dropped.
+    """
+    skipped: collections.Counter = collections.Counter()
+    if not is_local_source(source):
+        return [example for _, example in micro_sources.get(source).sample(size, seed)], skipped
+    examples = []
+    with open(source, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                question, response = row["question"], row["response"]
+                if not isinstance(question, str) or not isinstance(response, str):
+                    raise TypeError
+            except (json.JSONDecodeError, KeyError, TypeError):
+                skipped["malformed"] += 1
+                continue
+            answer = row.get("answer")
+            examples.append(SourceExample(str(row.get("id", f"{Path(source).stem}-{line_no}")), question, response,
+                                          None if answer is None else str(answer), {}))
+    random.Random(seed).shuffle(examples)
+    return examples[:size], skipped
+
+
 def build_dataset(config: DataConfig, progress: bool = True) -> BuiltDataset:
     """The dataset for `config`, built now unless a finished build with the same fingerprint exists."""
     config.check()
@@ -89,19 +127,29 @@ def build_dataset(config: DataConfig, progress: bool = True) -> BuiltDataset:
         return BuiltDataset(path, config.fingerprint, read_done(out))
     fresh_dir(out)
     draw = config.size * (config.pool_factor if config.variant == "sft-verified" else 1)
-    examples = [example for _, example in micro_sources.get(config.source).sample(draw, config.seed)]
-    teacher = config.teacher.build()
-    records, skipped = [], collections.Counter()
-    bar = tqdm(examples, desc=f"build {config.label}", disable=not progress)
-    for example in bar:
+    examples, skipped = source_examples(config.source, draw, config.seed)
+    teacher = config.teacher.build(progress=progress)
+    job = {"sft": None, "sft-verified": "judge", "sft-teacher": "solve", "cft": "critique"}[config.variant]
+    records: list[TrainingRecord] = []
+    bar = tqdm(total=config.size, desc=f"build {config.label}", disable=not progress)
+    # Chunks of `size`: an LLM teacher makes one chunk's calls concurrently (through its cache),
+    # and sft-verified never pays for judgements beyond the chunk that completes the set.
+    for start in range(0, len(examples), config.size):
         if len(records) >= config.size:
             break
-        try:
-            record = _make_record(config.variant, example, teacher, config.max_chars)
-        except _Skip as skip:
-            skipped[skip.reason] += 1
-            continue
-        records.append(record)
+        chunk = examples[start:start + config.size]
+        if job and hasattr(teacher, "prefetch"):
+            teacher.prefetch(job, [(e.question, e.response) for e in chunk])
+        for example in chunk:
+            if len(records) >= config.size:
+                break
+            try:
+                record = _make_record(config.variant, example, teacher, config.max_chars)
+            except _Skip as skip:
+                skipped[skip.reason] += 1
+                continue
+            records.append(record)
+            bar.update()
     bar.close()
     write_jsonl(path, records)
     stats = _stats(config, records, skipped)

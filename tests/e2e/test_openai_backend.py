@@ -2,11 +2,8 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -16,34 +13,6 @@ from cft_lib.llm.hf import HFBackend
 from cft_lib.llm.openai_backend import OpenAIBackend
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(small_base_model):
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE")
-    process = subprocess.Popen(["transformers", "serve", str(small_base_model), "--host", "127.0.0.1", "--port",
-                                str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base_url}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("transformers serve did not come up in 60 s")
-        yield f"{base_url}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_served_model_extracts_the_same_answers_as_in_process(server, small_base_model):

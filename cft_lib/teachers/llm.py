@@ -1,0 +1,88 @@
+"""An LLM teacher over any OpenAI-compatible endpoint, with the paper's prompts and sampling.
+
+critique: system "You are a science expert. ..." and user "\\nQuestion: {q}\\n\\nSolution: {a}\\n"
+(gpt-4o-2024-11-20, temperature 0.3, top_p 0.95, max_tokens 3200), verdict from "Conclusion:
+right/wrong". judge: the verdict of that same critique (one call serves both). solve: the
+qwen25-math-cot system prompt and the question.
+
+Every call goes through a persistent cache (teachers/cache.py) before the network, so a rerun or
+a crash never pays twice; `prefetch` runs the calls a build needs with bounded concurrency.
+The API key is read from the environment variable named by `api_key_env` and stored nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from cft_lib.data.formats import COT_SYSTEM, TEACHER_SYSTEM, TEACHER_USER
+from cft_lib.errors import BackendError
+from cft_lib.teachers.base import parse_verdict, teachers
+from cft_lib.teachers.cache import CallCache, request_key
+
+
+@teachers.register("llm")
+class LLMTeacher:
+    def __init__(self, name: str, model: str, base_url: str, cache_path: str | Path, temperature: float = 0.3,
+                 top_p: float = 0.95, max_tokens: int = 3200, concurrency: int = 8, timeout_s: float = 120.0,
+                 max_retries: int = 8, api_key_env: str = "OPENAI_API_KEY", progress: bool = True) -> None:
+        from openai import OpenAI
+
+        self.name, self.model, self.base_url = name, model, base_url
+        self.sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
+        self.concurrency, self.progress = concurrency, progress
+        self.cache = CallCache(cache_path)
+        self.network_calls = 0
+        self._client = OpenAI(base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY",
+                              timeout=timeout_s, max_retries=max_retries)
+
+    # -- the three jobs ---------------------------------------------------------------------
+    def critique(self, question: str, response: str) -> str:
+        return self._call(self._critique_messages(question, response))
+
+    def judge(self, question: str, response: str) -> bool:
+        return bool(parse_verdict(self.critique(question, response)))
+
+    def solve(self, question: str) -> str:
+        return self._call(self._solve_messages(question))
+
+    # -- batching through the cache -----------------------------------------------------------
+    def prefetch(self, job: str, pairs: list[tuple[str, str]]) -> None:
+        """Make the calls `job` (critique/judge/solve) will need for these (question, response) pairs."""
+        conversations = [self._solve_messages(q) if job == "solve" else self._critique_messages(q, r)
+                         for q, r in pairs]
+        todo = [c for c in conversations if self.cache.get(self._key(c)) is None]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for _ in tqdm(pool.map(self._call, todo), total=len(todo), desc=f"{self.name} {job}",
+                          disable=not self.progress):
+                pass
+
+    @staticmethod
+    def _critique_messages(question: str, response: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": TEACHER_SYSTEM},
+                {"role": "user", "content": TEACHER_USER.format(question=question, answer=response)}]
+
+    @staticmethod
+    def _solve_messages(question: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": COT_SYSTEM}, {"role": "user", "content": question}]
+
+    def _key(self, messages: list[dict[str, str]]) -> str:
+        return request_key(self.model, messages, self.sampling)
+
+    def _call(self, messages: list[dict[str, str]]) -> str:
+        key = self._key(messages)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            reply = self._client.chat.completions.create(model=self.model, messages=messages, **self.sampling)
+        except Exception as exc:  # the client retried 429/5xx/timeouts already
+            raise BackendError(f"{self.base_url}: teacher call failed: {type(exc).__name__}: {exc}") from exc
+        text = reply.choices[0].message.content or ""
+        usage = reply.usage
+        self.cache.put(key, text, getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
+        self.network_calls += 1
+        return text
