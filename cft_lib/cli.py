@@ -42,6 +42,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--teacher-base-url", default="https://api.openai.com/v1",
                        help="the LLM teacher's endpoint (default: %(default)s)")
     group.add_argument("--concurrency", type=int, default=8, help="LLM teacher: requests in flight (default: 8)")
+    group.add_argument("--teacher-timeout", type=float, default=120.0,
+                       help="LLM teacher: seconds per request before it is retried (default: %(default)s)")
     group.add_argument("--teacher-max-tokens", type=int, default=3200,
                        help="LLM teacher: max tokens per answer (default: %(default)s, the paper's)")
 
@@ -53,7 +55,7 @@ def _data_config(args: argparse.Namespace, variant: str):
     if args.teacher_model:
         teacher = TeacherConfig(kind="llm", name=args.teacher_model, model=args.teacher_model,
                                 base_url=args.teacher_base_url, concurrency=args.concurrency,
-                                max_tokens=args.teacher_max_tokens)
+                                max_tokens=args.teacher_max_tokens, timeout_s=args.teacher_timeout)
     else:
         teacher = TeacherConfig(kind="oracle", name=args.teacher_name, error_rate=args.teacher_error_rate)
     return DataConfig(source=args.source, variant=variant, size=args.size, seed=args.data_seed, teacher=teacher)

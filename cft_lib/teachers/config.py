@@ -21,6 +21,8 @@ class TeacherConfig:
     top_p: float = 0.95
     max_tokens: int = 3200
     concurrency: int = 8  # llm: requests in flight
+    timeout_s: float = 120.0  # llm: per request; a slower answer is retried
+    max_retries: int = 8  # llm: retries with backoff on 429, 5xx, dropped connections and timeouts
 
     def identity(self) -> dict[str, Any]:
         """What decides the teacher's answers (not where it is served or how fast): for fingerprints."""
@@ -34,5 +36,6 @@ class TeacherConfig:
         if self.kind == "llm":
             return cls(name=self.name, model=self.model or self.name, base_url=self.base_url,
                        cache_path=cft_home() / "teacher-cache.sqlite", temperature=self.temperature,
-                       top_p=self.top_p, max_tokens=self.max_tokens, concurrency=self.concurrency, progress=progress)
+                       top_p=self.top_p, max_tokens=self.max_tokens, concurrency=self.concurrency,
+                       timeout_s=self.timeout_s, max_retries=self.max_retries, progress=progress)
         return cls(error_rate=self.error_rate, seed=self.seed, name=self.name)
