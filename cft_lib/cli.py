@@ -85,6 +85,7 @@ def cmd_build_data(args: argparse.Namespace) -> int:
         mlflow.log_dict(built.stats, "data/stats.json")
         mlflow.log_metrics({"data/built": built.stats["built"],
                             "data/skipped": sum(built.stats["skipped"].values())})
+        mlflow.log_metrics({f"teacher/{k}": v for k, v in built.stats.get("teacher_usage", {}).items()})
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

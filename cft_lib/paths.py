@@ -21,6 +21,12 @@ def cft_home() -> Path:
     return Path(os.environ.get("CFT_HOME", ".cft")).resolve()
 
 
+def ablations_dir() -> Path:
+    """ablations/ of the working directory if present, else the one shipped beside cft_lib."""
+    local = Path("ablations")
+    return local if local.is_dir() else Path(__file__).resolve().parent.parent / "ablations"
+
+
 def artifact_dir(kind: str, key: str) -> Path:
     return cft_home() / kind / key
 

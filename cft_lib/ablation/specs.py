@@ -12,7 +12,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import cft_lib
 from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
 from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig
 from cft_lib.data.builders import DataConfig
@@ -22,6 +21,7 @@ from cft_lib.eval.evaluate import EvalConfig
 from cft_lib.fingerprint import fingerprint
 from cft_lib.llm.base import GenerationConfig
 from cft_lib.models.registry import TINY
+from cft_lib.paths import ablations_dir
 from cft_lib.registry import unknown_name_message
 from cft_lib.teachers.config import TeacherConfig
 from cft_lib.train.config import TrainConfig
@@ -29,12 +29,6 @@ from cft_lib.train.pretrain import TinyBaseRecipe
 
 CHOICE_FIELDS = tuple(CellOverrides.model_fields)
 BUILTIN_DEFAULTS = {"response_source": "original", "inference": "direct", "temperature": 0.0, "seed": 0}
-
-
-def ablations_dir() -> Path:
-    """ablations/ of the working directory if present, else the one shipped beside cft_lib."""
-    local = Path("ablations")
-    return local if local.is_dir() else Path(cft_lib.__file__).resolve().parent.parent / "ablations"
 
 
 def _find_yaml(name_or_path: str, folder: Path, kind: str) -> Path:
@@ -199,8 +193,13 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         dataset = profile.datasets[choices["dataset"]]
         teacher_name = choices.get("teacher", "none")
         binding = profile.teachers.get(teacher_name)
-        teacher = TeacherConfig(kind=binding.kind if binding else "oracle", name=teacher_name,
-                                error_rate=(binding.error_rate or 0.0) if binding else 0.0, seed=profile.data.seed)
+        if binding is not None and binding.kind == "llm":
+            teacher = TeacherConfig(kind="llm", name=teacher_name, model=binding.model or teacher_name,
+                                    base_url=binding.base_url or "", temperature=binding.temperature,
+                                    top_p=binding.top_p, max_tokens=binding.max_tokens)
+        else:
+            teacher = TeacherConfig(kind="oracle", name=teacher_name, seed=profile.data.seed,
+                                    error_rate=(binding.error_rate or 0.0) if binding else 0.0)
         data = DataConfig(source=dataset.source, variant="cft", size=profile.data.size, seed=profile.data.seed,
                           teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars)
         validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,

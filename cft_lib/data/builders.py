@@ -153,6 +153,8 @@ def build_dataset(config: DataConfig, progress: bool = True) -> BuiltDataset:
     bar.close()
     write_jsonl(path, records)
     stats = _stats(config, records, skipped)
+    if hasattr(teacher, "usage"):
+        stats["teacher_usage"] = teacher.usage()
     mark_done(out, stats)
     return BuiltDataset(path, config.fingerprint, stats)
 

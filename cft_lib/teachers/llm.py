@@ -13,6 +13,7 @@ The API key is read from the environment variable named by `api_key_env` and sto
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class LLMTeacher:
         self.concurrency, self.progress = concurrency, progress
         self.cache = CallCache(cache_path)
         self.network_calls = 0
+        self.prompt_tokens = 0  # paid in this process (cache hits cost nothing)
+        self.completion_tokens = 0
+        self._usage_lock = threading.Lock()
         self._client = OpenAI(base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY",
                               timeout=timeout_s, max_retries=max_retries)
 
@@ -82,7 +86,30 @@ class LLMTeacher:
         except Exception as exc:  # the client retried 429/5xx/timeouts already
             raise BackendError(f"{self.base_url}: teacher call failed: {type(exc).__name__}: {exc}") from exc
         text = reply.choices[0].message.content or ""
-        usage = reply.usage
-        self.cache.put(key, text, getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
-        self.network_calls += 1
+        prompt_tokens = getattr(reply.usage, "prompt_tokens", 0) or 0
+        completion_tokens = getattr(reply.usage, "completion_tokens", 0) or 0
+        self.cache.put(key, text, prompt_tokens, completion_tokens)
+        with self._usage_lock:
+            self.network_calls += 1
+            self.prompt_tokens += prompt_tokens
+            self.completion_tokens += completion_tokens
         return text
+
+    def usage(self) -> dict[str, float]:
+        """Calls and tokens paid by this process, and their estimated cost from ablations/prices/teachers.yaml."""
+        out: dict[str, float] = {"network_calls": self.network_calls, "prompt_tokens": self.prompt_tokens,
+                                 "completion_tokens": self.completion_tokens}
+        price = load_prices().get(self.model)
+        if price:
+            out["cost_usd"] = (self.prompt_tokens * price["input"] + self.completion_tokens * price["output"]) / 1e6
+        return out
+
+
+def load_prices() -> dict[str, dict[str, float]]:
+    """The editable price table (USD per 1M tokens), if present."""
+    import yaml
+
+    from cft_lib.paths import ablations_dir
+
+    path = ablations_dir() / "prices" / "teachers.yaml"
+    return yaml.safe_load(path.read_text()) if path.exists() else {}
