@@ -58,7 +58,8 @@ def _data_config(args: argparse.Namespace, variant: str):
                                 max_tokens=args.teacher_max_tokens, timeout_s=args.teacher_timeout)
     else:
         teacher = TeacherConfig(kind="oracle", name=args.teacher_name, error_rate=args.teacher_error_rate)
-    return DataConfig(source=args.source, variant=variant, size=args.size, seed=args.data_seed, teacher=teacher)
+    return DataConfig(source=args.source, variant=variant, size=args.size, seed=args.data_seed, teacher=teacher,
+                      keep_consistent=getattr(args, "keep_consistent", False))
 
 
 def cmd_build_base(args: argparse.Namespace) -> int:
@@ -79,8 +80,15 @@ def cmd_build_data(args: argparse.Namespace) -> int:
 
     config = _data_config(args, args.variant)
     config.check()
+    from cft_lib.eval.grading import extract_answer, is_equivalent
+
+    def truth(example) -> bool | None:  # the audit's ground truth: the response's final answer vs the reference
+        return is_equivalent(extract_answer(example.response), example.answer) if example.answer else None
+
     with stage_run(args.experiment, "build-data", f"build {config.label}", config, config.fingerprint):
-        built = build_dataset(config)
+        built = build_dataset(config, truth=truth)
+        if "verdict_agreement" in built.stats:
+            mlflow.log_metric("audit/verdict_agreement", built.stats["verdict_agreement"])
         log_training_input(built.path, config.label, built.fingerprint)
         mlflow.log_dict(built.stats, "data/stats.json")
         mlflow.log_metrics({"data/built": built.stats["built"],
@@ -194,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--variant", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft"],
                       help="which training set (default: %(default)s)")
     _add_data_options(data)
+    data.add_argument("--keep-consistent", action="store_true",
+                      help="cft: drop critiques whose verdict contradicts the reference answer (critique audit)")
     data.add_argument("--out", default=None, help="also copy train.jsonl and stats.json into this directory")
     data.add_argument("--experiment", default="cft/build-data", help="MLflow experiment (default: %(default)s)")
     data.set_defaults(func=cmd_build_data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from cft_lib.data.formats import FORMAT_VERSION, cft_record, sft_record
+from cft_lib.data.hub_sources import HUB_SOURCES, parse_hub_source
 from cft_lib.data.records import SourceExample, TrainingRecord, write_jsonl
 from cft_lib.data.sources import micro_sources
 from cft_lib.errors import ConfigError, DataError
@@ -41,14 +43,17 @@ class DataConfig:
     response_source: str = "original"  # the dataset's own responses
     max_chars: int = 8000  # records longer than this (prompt + completion) are skipped as too_long
     pool_factor: int = 4  # sft-verified: look at up to size * pool_factor source examples
+    keep_consistent: bool = False  # cft: drop critiques whose verdict contradicts the known truth (audit)
 
     def check(self) -> None:
         problems = []
         if self.variant not in VARIANTS:
             problems.append(f"variant: {self.variant!r} not one of {VARIANTS}")
-        if self.source not in micro_sources and not is_local_source(self.source):
-            problems.append(f"source: {self.source!r} is neither a local .jsonl file nor one of "
-                            f"{micro_sources.names()}")
+        if self.source not in micro_sources and not is_local_source(self.source) \
+                and parse_hub_source(self.source) is None:
+            problems.append(f"source: {self.source!r} is not a local .jsonl file, nor one of "
+                            f"{micro_sources.names() + sorted(HUB_SOURCES)} (hub sources also take "
+                            "'name:local_file.jsonl')")
         if self.response_source not in RESPONSE_SOURCES:
             problems.append(f"response_source: {self.response_source!r} not one of {RESPONSE_SOURCES}")
         if self.size < 1:
@@ -63,12 +68,18 @@ class DataConfig:
         source = self.source
         if is_local_source(source):  # a local file is identified by its content, not its name
             source = f"file:{file_fingerprint(source)}"
-        return fingerprint("data", FORMAT_VERSION, source, self.variant, self.size, self.seed,
-                           teacher, self.response_source, self.max_chars, self.pool_factor)
+        elif (hub := parse_hub_source(source)) is not None and hub[1]:
+            source = f"{hub[0].name}:file:{file_fingerprint(hub[1])}"
+        parts = ["data", FORMAT_VERSION, source, self.variant, self.size, self.seed, teacher, self.response_source,
+                 self.max_chars, self.pool_factor]
+        if self.keep_consistent:  # appended only when set, so existing datasets keep their fingerprints
+            parts.append("keep_consistent")
+        return fingerprint(*parts)
 
     @property
     def label(self) -> str:
-        return f"{self.variant}-{Path(self.source).stem if is_local_source(self.source) else self.source}"
+        name = self.source.partition(":")[0] if parse_hub_source(self.source) else self.source
+        return f"{self.variant}-{Path(name).stem if is_local_source(name) else name}"
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,10 @@ def source_examples(source: str, size: int, seed: int) -> tuple[list[SourceExamp
     Local records are sampled by seed; malformed ones are skipped and counted, never silently dropped.
     """
     skipped: collections.Counter = collections.Counter()
+    hub = parse_hub_source(source)
+    if hub is not None:
+        hub_source, path = hub
+        return hub_source.sample(size, seed, path)
     if not is_local_source(source):
         return [example for _, example in micro_sources.get(source).sample(size, seed)], skipped
     examples = []
@@ -118,8 +133,16 @@ def source_examples(source: str, size: int, seed: int) -> tuple[list[SourceExamp
     return examples[:size], skipped
 
 
-def build_dataset(config: DataConfig, progress: bool = True) -> BuiltDataset:
-    """The dataset for `config`, built now unless a finished build with the same fingerprint exists."""
+Truth = Callable[[SourceExample], "bool | None"]
+
+
+def build_dataset(config: DataConfig, progress: bool = True, truth: Truth | None = None) -> BuiltDataset:
+    """The dataset for `config`, built now unless a finished build with the same fingerprint exists.
+
+    `truth(example)` says whether a response is right where the reference answer is known (the
+    CLI grades with math-verify); it feeds the critique audit: the agreement rate of verdicts
+    with the truth, and with `keep_consistent` the removal of contradicting critiques.
+    """
     config.check()
     out = dataset_dir(config)
     path = out / "train.jsonl"
@@ -144,7 +167,14 @@ def build_dataset(config: DataConfig, progress: bool = True) -> BuiltDataset:
             if len(records) >= config.size:
                 break
             try:
+                if truth is not None and "response_correct" not in example.meta and example.answer is not None:
+                    example = SourceExample(example.id, example.question, example.response, example.answer,
+                                            example.meta | {"response_correct": truth(example)})
                 record = _make_record(config.variant, example, teacher, config.max_chars)
+                known = record.meta.get("response_correct")
+                if config.keep_consistent and "verdict" in record.meta and known is not None \
+                        and record.meta["verdict"] != known:
+                    raise _Skip("inconsistent_verdict")
             except _Skip as skip:
                 skipped[skip.reason] += 1
                 continue

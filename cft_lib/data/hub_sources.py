@@ -1,0 +1,98 @@
+"""The paper's dataset sources through `datasets`: WebInstruct, MetaMathQA, NuminaMath-CoT.
+
+Each maps a row to (question, response, reference answer where known). Rows come from the hub,
+or from a local JSON/JSONL file with the same fields: `--source webinstruct:path/to/file.jsonl`.
+Malformed rows are skipped and counted. Sampling is by seed over the whole split.
+
+Field mappings were written from the datasets' cards and are checked here only on local files
+in the same layout (no hub access on this project's machines).
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cft_lib.data.records import SourceExample
+
+_CFT_INPUT_RE = re.compile(r"Question:\n(.*?)\n\nSolution:\n(.*?)\n?\Z", re.DOTALL)
+
+
+def _boxed(text: str) -> str | None:
+    start = text.rfind("\\boxed{")
+    if start == -1:
+        return None
+    depth, begin = 0, start + len("\\boxed")
+    for index in range(begin, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[begin + 1:index].strip()
+    return None
+
+
+def _webinstruct(row: dict[str, Any]) -> tuple[str, str, str | None]:
+    if "input" in row and row.get("input"):  # WebInstruct-CFT: the CFT input holds question and solution
+        match = _CFT_INPUT_RE.match(row["input"])
+        if not match:
+            raise ValueError("input is not in the CFT Question/Solution layout")
+        return match.group(1), match.group(2), None
+    return row["question"], row["answer"], None  # WebInstructSub
+
+
+def _metamath(row: dict[str, Any]) -> tuple[str, str, str | None]:
+    response = row["response"]
+    answer = response.split("The answer is:")[-1].strip() if "The answer is:" in response else None
+    return row["query"], response, answer
+
+
+def _numina(row: dict[str, Any]) -> tuple[str, str, str | None]:
+    return row["problem"], row["solution"], _boxed(row["solution"])
+
+
+@dataclass(frozen=True)
+class HubSource:
+    name: str
+    hub: tuple[str, str | None, str]  # dataset id, config, split
+    read: Callable[[dict[str, Any]], tuple[str, str, str | None]]
+
+    def rows(self, path: str | None) -> list[dict[str, Any]]:
+        from datasets import load_dataset
+
+        if path:
+            return list(load_dataset("json", data_files=path, split="train"))
+        dataset_id, config, split = self.hub
+        return list(load_dataset(dataset_id, config, split=split))
+
+    def sample(self, size: int, seed: int, path: str | None = None) -> tuple[list[SourceExample], collections.Counter]:
+        skipped: collections.Counter = collections.Counter()
+        examples = []
+        for index, row in enumerate(self.rows(path)):
+            try:
+                question, response, answer = self.read(row)
+                if not isinstance(question, str) or not isinstance(response, str):
+                    raise TypeError("question and response must be text")
+            except (KeyError, TypeError, ValueError):
+                skipped["malformed"] += 1
+                continue
+            examples.append(SourceExample(f"{self.name}-{index:07d}", question, response, answer, {}))
+        random.Random(f"{self.name}:{seed}").shuffle(examples)
+        return examples[:size], skipped
+
+
+HUB_SOURCES = {
+    s.name: s for s in (
+        HubSource("webinstruct", ("TIGER-Lab/WebInstruct-CFT", "WebInstruct-CFT-50K", "train"), _webinstruct),
+        HubSource("metamathqa", ("meta-math/MetaMathQA", None, "train"), _metamath),
+        HubSource("numinamath", ("AI-MO/NuminaMath-CoT", None, "train"), _numina),
+    )
+}
+
+
+def parse_hub_source(source: str) -> tuple[HubSource, str | None] | None:
+    """'webinstruct' or 'webinstruct:path.jsonl' → (source, local path); None if not a hub source."""
+    name, _, path = source.partition(":")
+    return (HUB_SOURCES[name], path or None) if name in HUB_SOURCES else None
