@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
-from cft_lib.ablation.stages import TrainStageConfig, ValidationConfig
+from cft_lib.ablation.stages import SELF_RESPONSE_SAMPLING, TrainStageConfig, ValidationConfig
 from cft_lib.data.builders import DataConfig
 from cft_lib.errors import SpecError
 from cft_lib.eval.benchmarks import benchmark_versions
@@ -200,8 +200,13 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         else:
             teacher = TeacherConfig(kind="oracle", name=teacher_name, seed=profile.data.seed,
                                     error_rate=(binding.error_rate or 0.0) if binding else 0.0)
+        responder = ""
+        if choices["response_source"] == "self":  # the base model generated the responses: fingerprint it
+            base_identity = recipe.fingerprint if base_model == TINY else base_model
+            responder = fingerprint("responder", base_identity, SELF_RESPONSE_SAMPLING)
         data = DataConfig(source=dataset.source, variant="cft", size=profile.data.size, seed=profile.data.seed,
-                          teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars)
+                          teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars,
+                          responder=responder)
         validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,
                                       profile.validation.max_new_tokens)
         train_stage = TrainStageConfig(base_model=base_model, method=choices["method"], data=data,

@@ -97,7 +97,7 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
         mlflow.set_tags({"cft.model_dir": summary["model_dir"], "cft.train_reused": "true"})
         return summary
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
-    dataset = build_dataset(config.data, progress=progress)
+    dataset = build_dataset(config.data, progress=progress, truth=_truth, respond=_responder(base_path, progress))
     fresh_dir(out)  # an unfinished earlier attempt restarts from scratch
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     records = read_training_records(dataset.path)
@@ -120,6 +120,27 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     mlflow.set_tag("cft.model_dir", str(result.model_dir))
     mark_done(out, summary)
     return summary | {"reused": False}
+
+
+SELF_RESPONSE_SAMPLING = GenerationConfig(max_new_tokens=256, temperature=0.7, top_p=0.95, seed=0)
+
+
+def _responder(base_path: str, progress: bool):
+    """Responses from the base model itself (Table 7), in the evaluation prompt, sampled."""
+
+    def respond(questions: list[str]) -> list[str]:
+        backend = HFBackend.from_pretrained(base_path, progress=progress)
+        template = prompt_templates.get("qwen25-math-cot")
+        return backend.generate([template.messages(q) for q in questions], SELF_RESPONSE_SAMPLING)
+
+    return respond
+
+
+def _truth(example) -> bool | None:
+    """Is a response right? Its final answer against the reference answer (math-verify)."""
+    from cft_lib.eval.grading import extract_answer, is_equivalent
+
+    return is_equivalent(extract_answer(example.response), example.answer) if example.answer else None
 
 
 def _validator(validation: ValidationConfig):
