@@ -34,7 +34,6 @@ def benchmark_versions(names: tuple[str, ...] | list[str]) -> dict[str, str]:
     return {name: benchmarks.get(name).version for name in names}
 
 
-MICRO_BENCHMARKS = ("micro-easy", "micro-medium", "micro-hard")
 MICRO_VALIDATION = "micro-val"
 
 # The paper's benchmarks register themselves on import (they need the registry above).
