@@ -17,21 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cft_lib.data.latex import last_boxed
 from cft_lib.data.records import SourceExample
 
 _CFT_INPUT_RE = re.compile(r"Question:\n(.*?)\n\nSolution:\n(.*?)\n?\Z", re.DOTALL)
-
-
-def _boxed(text: str) -> str | None:
-    start = text.rfind("\\boxed{")
-    if start == -1:
-        return None
-    depth, begin = 0, start + len("\\boxed")
-    for index in range(begin, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[index], 0)
-        if depth == 0:
-            return text[begin + 1:index].strip()
-    return None
 
 
 def _webinstruct(row: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -50,7 +39,7 @@ def _metamath(row: dict[str, Any]) -> tuple[str, str, str | None]:
 
 
 def _numina(row: dict[str, Any]) -> tuple[str, str, str | None]:
-    return row["problem"], row["solution"], _boxed(row["solution"])
+    return row["problem"], row["solution"], last_boxed(row["solution"])
 
 
 @dataclass(frozen=True)

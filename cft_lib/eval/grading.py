@@ -20,26 +20,13 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from cft_lib.data.latex import last_boxed  # noqa: F401  (part of the public grading API)
+
 _INT_RE = re.compile(r"-?\d+")
 _ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+?)(?:\.\s|\.$|\n|$)", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 VERDICTS = ("right", "wrong")
 DEFAULT_TIMEOUT_S = 5.0
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} in `text`, braces balanced; None if there is none."""
-    start = text.rfind("\\boxed")
-    while start != -1:
-        brace = text.find("{", start)
-        if brace != -1 and text[start + len("\\boxed"):brace].strip() == "":
-            depth = 0
-            for index in range(brace, len(text)):
-                depth += {"{": 1, "}": -1}.get(text[index], 0)
-                if depth == 0:
-                    return text[brace + 1:index].strip()
-        start = text.rfind("\\boxed", 0, start)
-    return None
 
 
 def extract_answer(text: str, benchmark: str | None = None) -> str | None:
