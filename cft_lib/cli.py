@@ -75,18 +75,14 @@ def cmd_build_data(args: argparse.Namespace) -> int:
 
     import mlflow
 
+    from cft_lib.ablation.stages import response_is_right
     from cft_lib.data.builders import build_dataset
     from cft_lib.tracking import log_training_input, stage_run
 
     config = _data_config(args, args.variant)
     config.check()
-    from cft_lib.eval.grading import extract_answer, is_equivalent
-
-    def truth(example) -> bool | None:  # the audit's ground truth: the response's final answer vs the reference
-        return is_equivalent(extract_answer(example.response), example.answer) if example.answer else None
-
     with stage_run(args.experiment, "build-data", f"build {config.label}", config, config.fingerprint):
-        built = build_dataset(config, truth=truth)
+        built = build_dataset(config, truth=response_is_right)
         if "verdict_agreement" in built.stats:
             mlflow.log_metric("audit/verdict_agreement", built.stats["verdict_agreement"])
         log_training_input(built.path, config.label, built.fingerprint)

@@ -97,7 +97,8 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
         mlflow.set_tags({"cft.model_dir": summary["model_dir"], "cft.train_reused": "true"})
         return summary
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
-    dataset = build_dataset(config.data, progress=progress, truth=_truth, respond=_responder(base_path, progress))
+    dataset = build_dataset(config.data, progress=progress, truth=response_is_right,
+                            respond=_responder(base_path, progress))
     fresh_dir(out)  # an unfinished earlier attempt restarts from scratch
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     records = read_training_records(dataset.path)
@@ -136,7 +137,7 @@ def _responder(base_path: str, progress: bool):
     return respond
 
 
-def _truth(example) -> bool | None:
+def response_is_right(example) -> bool | None:
     """Is a response right? Its final answer against the reference answer (math-verify)."""
     from cft_lib.eval.grading import extract_answer, is_equivalent
 

@@ -10,7 +10,6 @@ Built sets are saved under $CFT_HOME/data/<name>-<fingerprint>/ and reused when 
 from __future__ import annotations
 
 import collections
-import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from tqdm.auto import tqdm
 
 from cft_lib.data.formats import FORMAT_VERSION, cft_record, sft_record
 from cft_lib.data.hub_sources import HUB_SOURCES, parse_hub_source
-from cft_lib.data.records import SourceExample, TrainingRecord, write_jsonl
+from cft_lib.data.records import SourceExample, TrainingRecord, read_jsonl_tolerant, write_jsonl
 from cft_lib.data.sources import micro_sources
 from cft_lib.errors import ConfigError, DataError
 from cft_lib.fingerprint import file_fingerprint, fingerprint
@@ -116,22 +115,18 @@ def source_examples(source: str, size: int, seed: int) -> tuple[list[SourceExamp
         return hub_source.sample(size, seed, path)
     if not is_local_source(source):
         return [example for _, example in micro_sources.get(source).sample(size, seed)], skipped
+    rows, unreadable = read_jsonl_tolerant(source)
+    if unreadable:
+        skipped["malformed"] = unreadable
     examples = []
-    with open(source, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                question, response = row["question"], row["response"]
-                if not isinstance(question, str) or not isinstance(response, str):
-                    raise TypeError
-            except (json.JSONDecodeError, KeyError, TypeError):
-                skipped["malformed"] += 1
-                continue
-            answer = row.get("answer")
-            examples.append(SourceExample(str(row.get("id", f"{Path(source).stem}-{line_no}")), question, response,
-                                          None if answer is None else str(answer), {}))
+    for index, row in enumerate(rows, start=1):
+        question, response = row.get("question"), row.get("response")
+        if not isinstance(question, str) or not isinstance(response, str):
+            skipped["malformed"] += 1
+            continue
+        answer = row.get("answer")
+        examples.append(SourceExample(str(row.get("id", f"{Path(source).stem}-{index}")), question, response,
+                                      None if answer is None else str(answer), {}))
     random.Random(seed).shuffle(examples)
     return examples[:size], skipped
 

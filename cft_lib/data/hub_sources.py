@@ -1,7 +1,7 @@
 """The paper's dataset sources through `datasets`: WebInstruct, MetaMathQA, NuminaMath-CoT.
 
 Each maps a row to (question, response, reference answer where known). Rows come from the hub,
-or from a local JSON/JSONL file with the same fields: `--source webinstruct:path/to/file.jsonl`.
+or from a local JSONL file with the same fields: `--source webinstruct:path/to/file.jsonl`.
 Malformed rows are skipped and counted. Sampling is by seed over the whole split.
 
 Field mappings were written from the datasets' cards and are checked here only on local files
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cft_lib.data.latex import last_boxed
-from cft_lib.data.records import SourceExample
+from cft_lib.data.records import SourceExample, read_jsonl_tolerant
 
 _CFT_INPUT_RE = re.compile(r"Question:\n(.*?)\n\nSolution:\n(.*?)\n?\Z", re.DOTALL)
 
@@ -48,18 +48,20 @@ class HubSource:
     hub: tuple[str, str | None, str]  # dataset id, config, split
     read: Callable[[dict[str, Any]], tuple[str, str, str | None]]
 
-    def rows(self, path: str | None) -> list[dict[str, Any]]:
+    def rows(self, path: str | None) -> tuple[list[dict[str, Any]], int]:
+        """Rows from a local JSONL file (with a count of unreadable lines) or from the hub."""
+        if path:
+            return read_jsonl_tolerant(path)
         from datasets import load_dataset
 
-        if path:
-            return list(load_dataset("json", data_files=path, split="train"))
         dataset_id, config, split = self.hub
-        return list(load_dataset(dataset_id, config, split=split))
+        return list(load_dataset(dataset_id, config, split=split)), 0
 
     def sample(self, size: int, seed: int, path: str | None = None) -> tuple[list[SourceExample], collections.Counter]:
-        skipped: collections.Counter = collections.Counter()
+        rows, unreadable = self.rows(path)
+        skipped: collections.Counter = collections.Counter({"malformed": unreadable} if unreadable else {})
         examples = []
-        for index, row in enumerate(self.rows(path)):
+        for index, row in enumerate(rows):
             try:
                 question, response, answer = self.read(row)
                 if not isinstance(question, str) or not isinstance(response, str):

@@ -77,6 +77,25 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
                     raise DataError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from exc
 
 
+def read_jsonl_tolerant(path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """Rows of a JSON-lines file that parse as objects, and how many lines did not (for skip counts)."""
+    rows, malformed = [], 0
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                malformed += 1
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+            else:
+                malformed += 1
+    return rows, malformed
+
+
 def read_training_records(path: str | Path) -> list[TrainingRecord]:
     """Load a built training set; a record missing a field names its file and line."""
     records = []
