@@ -13,6 +13,7 @@ Extraction, grading and aggregation are separate steps.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import re
 import select
@@ -84,14 +85,19 @@ def _quick(pred: str | None, gold: str) -> bool | None:
     return None
 
 
-def _math_verify(pred: str, gold: str) -> bool:
-    from math_verify import parse, verify
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> list:
+    """math-verify's parse, cached: reference checks compare one gold with many candidates."""
+    from math_verify import parse
 
-    def wrap(text: str) -> str:
-        return text if "$" in text or "\\boxed" in text else f"${text}$"
+    return parse(text if "$" in text or "\\boxed" in text else f"${text}$")
+
+
+def _math_verify(pred: str, gold: str) -> bool:
+    from math_verify import verify
 
     try:
-        return bool(verify(parse(wrap(gold)), parse(wrap(pred))))
+        return bool(verify(_parsed(gold), _parsed(pred)))
     except Exception:  # math-verify raises on malformed LaTeX: such an answer is not equal
         return False
 
@@ -119,6 +125,11 @@ class SafeGrader:
             self._process.wait(timeout=5)
             self._process = None
 
+    def equivalent(self, pred: str | None, gold: str) -> bool:
+        """`is_equivalent` on this grader's worker and time limit."""
+        quick = _quick(pred, gold)
+        return quick if quick is not None else self(pred.strip(), gold.strip())
+
     def __call__(self, pred: str, gold: str) -> bool:
         if self._process is None or self._process.poll() is not None:
             self._start()
@@ -144,14 +155,13 @@ atexit.register(_default_grader.close)
 
 def is_equivalent(pred: str | None, gold: str, benchmark: str | None = None) -> bool:
     """Whether `pred` means the same as `gold` (gold first to math-verify), within the time limit."""
-    quick = _quick(pred, gold)
-    return quick if quick is not None else _default_grader(pred.strip(), gold.strip())
+    return _default_grader.equivalent(pred, gold)
 
 
 def grade_pairs(pairs: Sequence[tuple[str | None, str]], timeout: float = DEFAULT_TIMEOUT_S) -> list[bool]:
     """Grade many (extracted prediction, gold) pairs with one worker and a per-item time limit."""
     grader = SafeGrader(timeout)
     try:
-        return [quick if (quick := _quick(p, g)) is not None else grader(p.strip(), g.strip()) for p, g in pairs]
+        return [grader.equivalent(p, g) for p, g in pairs]
     finally:
         grader.close()

@@ -20,12 +20,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cft_lib.data.records import BenchmarkItem
 from cft_lib.errors import DataError
 from cft_lib.eval.benchmarks import Benchmark, benchmarks
-from cft_lib.eval.grading import last_boxed
+from cft_lib.eval.grading import DEFAULT_TIMEOUT_S, SafeGrader, extract_answer, last_boxed
 
 
 def benchmark_dir() -> Path | None:
@@ -77,6 +77,7 @@ class PaperBenchmark:
     reference: str | None  # field holding a worked reference solution, if any
     hub: tuple[str, str | None, str]  # (dataset id, config, split) for the public source
     answer_type: str = "expression"
+    reference_style: str = "final"  # "final": ends in its answer; "stated": a proof (stated_answers.py)
 
     def rows(self, data_dir: Path | None) -> list[dict[str, Any]]:
         local = (data_dir or benchmark_dir())
@@ -98,12 +99,14 @@ class PaperBenchmark:
             items.append(BenchmarkItem(f"{self.name}-{index:05d}", question, self.gold(row)))
         return items[:limit] if limit is not None else items
 
-    def references(self, data_dir: Path | None = None) -> list[tuple[str, str]]:
-        """(reference solution text, gold) pairs, for checking the grader against the benchmark itself."""
+    def references(self, data_dir: Path | None = None) -> list[tuple[tuple[str, ...], str]]:
+        """(reference solutions, gold) per problem, for checking the grader against the benchmark itself."""
+        if self.reference is None:
+            raise DataError(f"{self.name} has no reference solutions")
         out = []
         for row in self.rows(data_dir):
             text = row[self.reference]
-            out.append(("\n".join(text) if isinstance(text, list) else text, self.gold(row)))
+            out.append((tuple(text) if isinstance(text, list) else (text,), self.gold(row)))
         return out
 
 
@@ -117,13 +120,14 @@ PAPER_BENCHMARKS = {
                        ("math-ai/minervamath", None, "test")),
         PaperBenchmark("gsm8k", "1", "question", _gsm8k_gold, "answer", ("openai/gsm8k", "main", "test")),
         PaperBenchmark("olympiadbench", "1", "question", _olympiad_gold, "solution",
-                       ("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train")),
+                       ("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train"), reference_style="stated"),
         PaperBenchmark("aime24", "1", "problem", _number_gold, "solution", ("math-ai/aime24", None, "test")),
         PaperBenchmark("amc23", "1", "problem", _number_gold, None, ("math-ai/amc23", None, "test")),
         PaperBenchmark("theoremqa", "1", "problem", _number_gold, None, ("TIGER-Lab/TheoremQA", None, "test")),
     )
 }
 
+T = TypeVar("T")
 LETTERS = "ABCDEFGHIJ"
 
 
@@ -182,8 +186,41 @@ for _b in (*PAPER_BENCHMARKS.values(), *MULTIPLE_CHOICE.values()):
                                       prompt=prompt, answer_type=_b.answer_type))
 
 
-def shuffled_pairs(pairs: list[tuple[str, str]], seed: int = 0) -> list[tuple[str, str]]:
+def shuffled_pairs(pairs: list[tuple[T, str]], seed: int = 0) -> list[tuple[T, str]]:
     """Each reference solution paired with *another* problem's gold (a derangement by rotation)."""
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
     return [(pairs[order[i]][0], pairs[order[(i + 1) % len(order)]][1]) for i in range(len(order))]
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """How the grader scores a benchmark's own reference solutions, and solutions to other problems."""
+
+    name: str
+    n: int
+    own: float  # fraction of reference solutions graded correct against their own gold
+    other: float  # the same against another problem's gold (a derangement)
+    missed: tuple[int, ...]  # row indices whose own reference was graded wrong
+
+
+def check_references(name: str, data_dir: Path | None = None, seed: int = 0,
+                     timeout: float = DEFAULT_TIMEOUT_S) -> ReferenceCheck:
+    """Grade every reference solution of `name` against its own gold and against another's."""
+    from cft_lib.eval.stated_answers import states_answer
+
+    benchmark = PAPER_BENCHMARKS[name]
+    pairs = benchmark.references(data_dir)
+    grader = SafeGrader(timeout)
+    try:
+        def correct(solutions: tuple[str, ...], gold: str) -> bool:
+            if benchmark.reference_style == "stated":
+                return states_answer(solutions, gold, grader.equivalent)
+            return grader.equivalent(extract_answer("\n".join(solutions), name), gold)
+
+        own = [correct(solutions, gold) for solutions, gold in pairs]
+        other = [correct(solutions, gold) for solutions, gold in shuffled_pairs(pairs, seed)]
+    finally:
+        grader.close()
+    return ReferenceCheck(name, len(pairs), sum(own) / len(own), sum(other) / len(other),
+                          tuple(i for i, ok in enumerate(own) if not ok))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cft_lib.eval.grading import extract_answer, grade_pairs, is_equivalent
-from cft_lib.eval.paper_benchmarks import PAPER_BENCHMARKS, shuffled_pairs
+from cft_lib.eval.paper_benchmarks import PAPER_BENCHMARKS, check_references
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data/benchmarks is not present")
@@ -18,11 +18,50 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data/benchm
 @needs_data
 @pytest.mark.parametrize("name", ["math", "math500", "minerva_math", "gsm8k"])
 def test_reference_solutions_grade_correct_and_others_do_not(name):
-    pairs = PAPER_BENCHMARKS[name].references(DATA)
-    own = grade_pairs([(extract_answer(text, name), gold) for text, gold in pairs])
-    other = grade_pairs([(extract_answer(text, name), gold) for text, gold in shuffled_pairs(pairs)])
-    assert sum(own) / len(own) >= 0.99, name
-    assert sum(other) / len(other) <= 0.02, name
+    check = check_references(name, DATA)
+    assert check.own >= 0.99, check
+    assert check.other <= 0.02, check
+
+
+# OlympiadBench ids whose reference solutions never write the gold answer (audited by hand, all
+# solutions read): no reader of the text can find these, so 99% is out of reach (668/675 = 98.96%
+# at most, before borderline cases such as an answer given only through a helper variable).
+OLYMPIAD_UNSTATED = {
+    1828: "general count 3n-3 only; n = 2017 never substituted",
+    1964: "proves 1-good impossible and 2-good possible; never writes k >= 2",
+    1974: "two bounds that 'yield the answer'; the formula is never written",
+    2006: "general bound 5N^2 only; N = 674 never substituted",
+    2024: "'p = 2, 3 lead to the claimed solutions'; the triples are never written",
+    1930: "one of six permutations written (the rest 'by symmetry')",
+    1965: "f(n) = an after a shift; the '+ b' part is never written",
+}
+
+
+@needs_data
+@pytest.mark.integration
+def test_olympiad_proofs_state_their_answers_and_unstated_ones_are_not_found():
+    """OlympiadBench's solutions are proofs: graded by the answers they state (stated_answers.py)."""
+    import json
+
+    check = check_references("olympiadbench", DATA)
+    assert check.own >= 0.85, check  # 87.3% measured; the texts allow at most 98.96%
+    assert check.other <= 0.02, check
+    with open(DATA / "olympiadbench" / "test.jsonl", encoding="utf-8") as handle:
+        ids = [json.loads(line)["id"] for line in handle if line.strip()]
+    assert {ids[i] for i in check.missed} >= set(OLYMPIAD_UNSTATED)
+
+
+def test_stated_answers_read_bold_first_and_last_sentences():
+    from cft_lib.eval.stated_answers import gold_parts, stated_answers
+
+    arml = "Thus $x=\\frac{96}{6}+\\frac{8}{2}=16+4=\\mathbf{2 0}$."
+    assert "20" in stated_answers(arml)
+    shortlist = "Sergey can do it in 2 but not fewer moves.\n\nWe first show that 7 is too many. Done."
+    assert "2" in stated_answers(shortlist) and "7" not in stated_answers(shortlist)
+    listed = "Some work. Therefore, the possible ordered pairs $(a, b)$ are $(3,0)$ and $(-3,1)$."
+    assert {"(3,0)", "(-3,1)"} <= set(stated_answers(listed))
+    assert gold_parts("$(1,1), (3,2)$") == ["(1,1)", "(3,2)"]
+    assert gold_parts("[\\frac{1}{2}, 8]") == ["[\\frac{1}{2}, 8]"]
 
 
 @needs_data
