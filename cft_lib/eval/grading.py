@@ -41,12 +41,27 @@ def extract_answer(text: str, benchmark: str | None = None) -> str | None:
         return extract_choice(text)
     boxed = last_boxed(text)
     if boxed is not None:
-        return boxed
+        return unwrap_text(boxed)
     stated = _ANSWER_IS_RE.findall(text)
     if stated:
-        return stated[-1].strip().strip("$").strip()
+        return unwrap_text(stated[-1].strip().strip("$").strip())
     numbers = _NUMBER_RE.findall(text)
     return numbers[-1].replace(",", "") if numbers else None
+
+
+_TEXT_WRAPPER_RE = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{")
+
+
+def unwrap_text(answer: str) -> str:
+    """`\\textbf{(073)}` -> `(073)`: a formatting command around the whole answer is not part of it."""
+    while (match := _TEXT_WRAPPER_RE.match(answer)) and answer.endswith("}"):
+        inner, depth = answer[match.end():-1], 0
+        for char in inner:  # the opening brace must close at the very end, not before
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if depth < 0:
+                return answer
+        answer = inner.strip()
+    return answer
 
 
 _CHOICE_RE = re.compile(r"answer is:?\s*\(?\s*([A-J])\s*\)?", re.IGNORECASE)
@@ -58,7 +73,7 @@ def extract_choice(text: str) -> str | None:
     stated = _CHOICE_RE.findall(text)
     if stated:
         return stated[-1].upper()
-    boxed = last_boxed(text)
+    boxed = unwrap_text(last_boxed(text) or "")
     if boxed and re.fullmatch(r"\(?[A-J]\)?", boxed.strip()):
         return boxed.strip("() ").upper()
     lone = _LONE_LETTER_RE.findall(text)

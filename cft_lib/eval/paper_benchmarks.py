@@ -9,7 +9,8 @@ final_answer list, AMC23's float answer as an integer where it is one.
 Checked against reference: local files of math, math500, minerva_math, gsm8k, olympiadbench,
 aime24, amc23, theoremqa (tests/eval/test_paper_benchmarks.py grades each reference solution
 against its gold). Not checked here (no hub access): the hub fallbacks and their field names,
-GPQA-Diamond and MMLU-Pro. Bump a benchmark's version whenever a change here can move scores.
+GPQA-Diamond and MMLU-Pro. Bump a benchmark's version whenever a change here or in its grading can
+move scores (2: formatting commands around a whole answer are unwrapped, `\\textbf{(073)}`).
 """
 
 from __future__ import annotations
@@ -112,18 +113,18 @@ class PaperBenchmark:
 
 PAPER_BENCHMARKS = {
     b.name: b for b in (
-        PaperBenchmark("math", "1", "problem", _boxed_gold("solution"), "solution",
+        PaperBenchmark("math", "2", "problem", _boxed_gold("solution"), "solution",
                        ("EleutherAI/hendrycks_math", None, "test")),
-        PaperBenchmark("math500", "1", "problem", lambda r: str(r["answer"]), "solution",
+        PaperBenchmark("math500", "2", "problem", lambda r: str(r["answer"]), "solution",
                        ("HuggingFaceH4/MATH-500", None, "test")),
-        PaperBenchmark("minerva_math", "1", "problem", _boxed_gold("solution"), "solution",
+        PaperBenchmark("minerva_math", "2", "problem", _boxed_gold("solution"), "solution",
                        ("math-ai/minervamath", None, "test")),
-        PaperBenchmark("gsm8k", "1", "question", _gsm8k_gold, "answer", ("openai/gsm8k", "main", "test")),
-        PaperBenchmark("olympiadbench", "1", "question", _olympiad_gold, "solution",
+        PaperBenchmark("gsm8k", "2", "question", _gsm8k_gold, "answer", ("openai/gsm8k", "main", "test")),
+        PaperBenchmark("olympiadbench", "2", "question", _olympiad_gold, "solution",
                        ("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train"), reference_style="stated"),
-        PaperBenchmark("aime24", "1", "problem", _number_gold, "solution", ("math-ai/aime24", None, "test")),
-        PaperBenchmark("amc23", "1", "problem", _number_gold, None, ("math-ai/amc23", None, "test")),
-        PaperBenchmark("theoremqa", "1", "problem", _number_gold, None, ("TIGER-Lab/TheoremQA", None, "test")),
+        PaperBenchmark("aime24", "2", "problem", _number_gold, "solution", ("math-ai/aime24", None, "test")),
+        PaperBenchmark("amc23", "2", "problem", _number_gold, None, ("math-ai/amc23", None, "test")),
+        PaperBenchmark("theoremqa", "2", "problem", _number_gold, None, ("TIGER-Lab/TheoremQA", None, "test")),
     )
 }
 
@@ -175,8 +176,8 @@ def _mmlu_pro_row(row: dict[str, Any]) -> tuple[str, str, list[str]]:
 
 MULTIPLE_CHOICE = {
     b.name: b for b in (
-        MultipleChoiceBenchmark("gpqa_diamond", "1", ("Idavidrein/gpqa", "gpqa_diamond", "train"), _gpqa_row),
-        MultipleChoiceBenchmark("mmlu_pro", "1", ("TIGER-Lab/MMLU-Pro", None, "test"), _mmlu_pro_row),
+        MultipleChoiceBenchmark("gpqa_diamond", "2", ("Idavidrein/gpqa", "gpqa_diamond", "train"), _gpqa_row),
+        MultipleChoiceBenchmark("mmlu_pro", "2", ("TIGER-Lab/MMLU-Pro", None, "test"), _mmlu_pro_row),
     )
 }
 

@@ -95,6 +95,9 @@ def test_extraction_fallbacks():
     assert extract_answer("We get 3 apples, then 5. The answer is: $\\frac{3}{4}$") == "\\frac{3}{4}"
     assert extract_answer("... #### 1,234") == "1234"
     assert extract_answer("no number here") is None
+    assert extract_answer("so $d = \\boxed{\\textbf{(073)}}.$") == "(073)" and is_equivalent("(073)", "73")
+    assert extract_answer("\\boxed{\\text{a}+\\text{b}}") == "\\text{a}+\\text{b}"  # not one wrapper
+    assert extract_answer("\\boxed{\\text{(C)}}", "gpqa_diamond") == "C"
     assert is_equivalent("\\dfrac{1}{2}", "\\frac12")
 
 
