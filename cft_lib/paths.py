@@ -43,9 +43,11 @@ def read_done(path: Path) -> dict[str, Any]:
     return json.loads((path / DONE).read_text())
 
 
-def fresh_dir(path: Path) -> Path:
-    """An empty directory at `path` (leftovers of an unfinished build are removed)."""
+def fresh_dir(path: Path, keep: tuple[str, ...] = ()) -> Path:
+    """An empty directory at `path`: leftovers of an unfinished build are removed, except `keep`."""
     if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+        for child in path.iterdir():
+            if child.name not in keep:
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    path.mkdir(parents=True, exist_ok=True)
     return path

@@ -24,6 +24,7 @@ from cft_lib.llm.hf import HFBackend
 from cft_lib.models.registry import TINY
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import log_metrics, log_training_input
+from cft_lib.train.checkpoints import CHECKPOINTS
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
 from cft_lib.train.tokenize import tokenize_records
@@ -99,7 +100,7 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
     dataset = build_dataset(config.data, progress=progress, truth=response_is_right,
                             respond=_responder(base_path, progress))
-    fresh_dir(out)  # an unfinished earlier attempt restarts from scratch
+    fresh_dir(out, keep=(CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     records = read_training_records(dataset.path)
     tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)
@@ -113,12 +114,14 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
                "target_tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
                "best_step": result.best_step, "best_val_accuracy": result.best_score,
                "validation": result.validation, "fingerprint": config.fingerprint,
-               "run_id": mlflow.active_run().info.run_id}
+               "resumed_from_step": result.resumed_from_step, "run_id": mlflow.active_run().info.run_id}
     mlflow.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
                         "train/target_tokens": result.target_tokens})
     if result.best_score is not None:
         mlflow.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
     mlflow.set_tag("cft.model_dir", str(result.model_dir))
+    if result.resumed_from_step is not None:
+        mlflow.set_tag("cft.resumed_from_step", str(result.resumed_from_step))
     mark_done(out, summary)
     return summary | {"reused": False}
 

@@ -1,7 +1,8 @@
 """One trainer for SFT, CFT and pre-training: target-only loss, accumulation, validation.
 
-Reads top to bottom: set up (seed, model, optimizer, schedule) → for each global batch, walk
-its micro-batches, step, log, and now and then validate and keep the best checkpoint → return.
+Reads top to bottom: set up (seed, model, optimizer, schedule; resume an interrupted attempt) →
+for each global batch, walk its micro-batches, step, log, now and then validate and keep the best
+model, and every few minutes save the training state → return.
 Built on accelerate so that DeepSpeed ZeRO and multi-GPU come from `accelerate launch` and its
 config file, not from code changes here.
 """
@@ -21,6 +22,7 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase, get_scheduler
 
+from cft_lib.train import checkpoints
 from cft_lib.train.batching import micro_batches, target_loss_sum
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.tokenize import TokenizedExample
@@ -42,6 +44,7 @@ class TrainResult:
     best_step: int | None = None
     best_score: float | None = None
     validation: list[tuple[int, float]] = field(default_factory=list)
+    resumed_from_step: int | None = None  # set when this call continued an interrupted training
 
 
 def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> list[list[TokenizedExample]]:
@@ -85,8 +88,13 @@ def train(
     validate: Validator | None = None,
     log_metrics: MetricLogger | None = None,
     progress: bool = True,
+    checkpoint_interval_s: float | None = None,
 ) -> TrainResult:
-    """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model."""
+    """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model.
+
+    Saves the training state every `checkpoint_interval_s` seconds (default: CFT_CHECKPOINT_INTERVAL_S
+    or 10 minutes) and resumes from it when called again on the same out_dir (train/checkpoints.py).
+    """
     config.check()
     if not examples:
         raise ValueError("no training examples left after tokenisation")
@@ -104,13 +112,26 @@ def train(
         num_warmup_steps=round(config.warmup_ratio * total_steps), num_training_steps=total_steps,
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    checkpoints = validation_steps(total_steps, config.num_validations if validate else 0)
+    validation_at = validation_steps(total_steps, config.num_validations if validate else 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    result = TrainResult(model_dir, total_steps, 0, 0, 0.0, float("nan"))
-    train_time, real_tokens = 0.0, 0
-    bar = tqdm(total=total_steps, desc="train", disable=not progress or not accelerator.is_main_process)
-    for step, batch in enumerate(batches, start=1):
+    key = checkpoints.training_key(model_path, config, examples)
+    resumed = checkpoints.latest(out_dir, key)
+    if resumed is not None:  # a crashed or killed attempt of this same training: continue it
+        checkpoint, state = resumed
+        accelerator.load_state(str(checkpoint))
+        if log_metrics and accelerator.is_main_process:
+            for step, metrics in state.metrics:  # the new tracking run gets the whole curve
+                log_metrics(metrics, step)
+    else:
+        state = checkpoints.Progress(key)
+    resumed_from = state.step if resumed is not None else None
+    interval = checkpoints.checkpoint_interval_s() if checkpoint_interval_s is None else checkpoint_interval_s
+    last_checkpoint = time.monotonic()
+
+    bar = tqdm(total=total_steps, initial=state.step, desc="train",
+               disable=not progress or not accelerator.is_main_process)
+    for step, batch in enumerate(batches[state.step:], start=state.step + 1):
         model.train()
         started = time.perf_counter()
         parts = micro_batches(batch, config.batching, config.micro_batch_size, config.pack_len, pad_id)
@@ -133,29 +154,36 @@ def train(
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        train_time += time.perf_counter() - started
-        real_tokens += sum(p.n_tokens for p in parts)
-        result.examples += len(batch)
-        result.target_tokens += n_target
-        result.final_loss = loss_total
+        state.train_time += time.perf_counter() - started
+        state.real_tokens += sum(p.n_tokens for p in parts)
+        state.examples += len(batch)
+        state.target_tokens += n_target
+        state.final_loss = loss_total
+        state.step = step
         metrics = {"train/loss": loss_total, "train/lr": scheduler.get_last_lr()[0],
-                   "train/tokens_per_s": real_tokens / max(train_time, 1e-9)}
-        if step in checkpoints:
+                   "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9)}
+        if step in validation_at:
             score = validate(accelerator.unwrap_model(model), tokenizer)
-            result.validation.append((step, score))
+            state.validation.append((step, score))
             metrics["val/accuracy"] = score
-            if result.best_score is None or score > result.best_score:
-                result.best_step, result.best_score = step, score
+            if state.best_score is None or score > state.best_score:
+                state.best_step, state.best_score = step, score
                 _save(accelerator, model, tokenizer, model_dir)
         if log_metrics and accelerator.is_main_process:
             log_metrics(metrics, step)
+        state.metrics.append((step, metrics))
+        if step < total_steps and time.monotonic() - last_checkpoint >= interval:
+            checkpoints.save(accelerator, out_dir, state)
+            last_checkpoint = time.monotonic()
         bar.set_postfix(loss=f"{loss_total:.3f}", tok_s=f"{metrics['train/tokens_per_s']:.0f}")
         bar.update()
     bar.close()
-    if not checkpoints:
+    if not validation_at:
         _save(accelerator, model, tokenizer, model_dir)
-    result.tokens_per_s = real_tokens / max(train_time, 1e-9)
-    return result
+    checkpoints.clear(out_dir)
+    return TrainResult(model_dir, total_steps, state.examples, state.target_tokens,
+                       state.real_tokens / max(state.train_time, 1e-9), state.final_loss,
+                       state.best_step, state.best_score, state.validation, resumed_from)
 
 
 def _save(accelerator: Accelerator, model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:

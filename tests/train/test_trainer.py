@@ -58,3 +58,58 @@ def test_validation_points_spread_over_training():
 def test_bad_train_config_is_rejected_early():
     with pytest.raises(ConfigError, match="batching"):
         TrainConfig(batching="stacked").check()
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft_examples, tmp_path):
+    """Crash in step 5 of 6, call again: it resumes from the step-4 checkpoint and ends bit-identical."""
+    tokenizer, examples = cft_examples
+    config = TrainConfig(learning_rate=1e-3, global_batch_size=16, micro_batch_size=4, num_validations=2)
+
+    def validate(model, tok):  # a score that depends on every weight, so equal scores mean equal models
+        return float(sum(p.detach().double().sum() for p in model.parameters()))
+
+    straight = train(small_base_model, tokenizer, examples, tmp_path / "straight", config, validate=validate,
+                     progress=False)
+    logged: list[int] = []
+
+    def crash_once_in_step_five(metrics, step):
+        logged.append(step)
+        if step == 5 and logged.count(5) == 1:
+            raise Crash
+
+    with pytest.raises(Crash):
+        train(small_base_model, tokenizer, examples, tmp_path / "resumed", config, validate=validate,
+              log_metrics=crash_once_in_step_five, progress=False, checkpoint_interval_s=0)
+    assert [p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir()] == ["step-000004"]
+    resumed = train(small_base_model, tokenizer, examples, tmp_path / "resumed", config, validate=validate,
+                    log_metrics=crash_once_in_step_five, progress=False, checkpoint_interval_s=0)
+    assert resumed.resumed_from_step == 4
+    assert logged == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6]  # the earlier curve is logged again, then 5 and 6
+    assert resumed.validation == straight.validation and len(straight.validation) == 2
+    assert resumed.best_step == straight.best_step
+    assert (resumed.examples, resumed.target_tokens) == (straight.examples, straight.target_tokens)
+    assert resumed.final_loss == straight.final_loss
+    a = AutoModelForCausalLM.from_pretrained(straight.model_dir)
+    b = AutoModelForCausalLM.from_pretrained(resumed.model_dir)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
+    assert not (tmp_path / "resumed" / "checkpoints").exists()  # finished: checkpoints are gone
+
+
+def test_a_checkpoint_of_another_training_is_not_resumed(small_base_model, cft_examples, tmp_path):
+    tokenizer, examples = cft_examples
+    config = TrainConfig(global_batch_size=16, micro_batch_size=8, num_validations=0)
+
+    def crash(metrics, step):
+        if step == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        train(small_base_model, tokenizer, examples, tmp_path, config, log_metrics=crash, progress=False,
+              checkpoint_interval_s=0)
+    other = train(small_base_model, tokenizer, examples, tmp_path, TrainConfig(**{**config.__dict__, "seed": 1}),
+                  progress=False, checkpoint_interval_s=0)
+    assert other.resumed_from_step is None and other.steps == 6
