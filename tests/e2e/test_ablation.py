@@ -21,10 +21,10 @@ def _env(workdir: Path) -> dict[str, str]:
                 MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}")
 
 
-def _ablation(workdir: Path, **kwargs) -> subprocess.Popen:
+def _ablation(workdir: Path, extra_env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "cft_lib.cli", "ablation", "teacher_model", "--profile",
-                             str(PROFILE)], cwd=workdir, env=_env(workdir), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **kwargs)
+                             str(PROFILE)], cwd=workdir, env=_env(workdir) | (extra_env or {}),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
 
 def _client(workdir: Path):
@@ -95,25 +95,27 @@ def test_ablation_runs_reports_and_reruns_without_training(tmp_path):
 
 
 def test_killed_ablation_resumes_without_retraining_finished_cells(tmp_path):
-    first = _ablation(tmp_path, start_new_session=True)
+    """SIGKILL while the second cell trains; the rerun keeps the first cell and resumes the second's training."""
+    every_step = {"CFT_CHECKPOINT_INTERVAL_S": "0"}
+    first = _ablation(tmp_path, every_step, start_new_session=True)
     deadline = time.time() + 600
     killed = False
     while time.time() < deadline and first.poll() is None:
         runs = {r.data.tags["cft.cell"]: r for r in _cell_runs(tmp_path)}
-        second = runs.get("GPT-4o-mini")
-        if runs.get("SFT-verified") and runs["SFT-verified"].info.status == "FINISHED" and second is not None \
-                and "train/loss" in second.data.metrics:
-            os.killpg(first.pid, signal.SIGKILL)  # while the second cell trains
+        first_done = runs.get("SFT-verified") and runs["SFT-verified"].info.status == "FINISHED"
+        # finished trainings remove their checkpoints, so any left now belong to the second cell
+        if first_done and list((tmp_path / ".cft" / "models").glob("*/checkpoints/step-*/progress.json")):
+            os.killpg(first.pid, signal.SIGKILL)
             killed = True
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     first.wait(timeout=60)
     assert killed, "never caught the second cell training"
     finished_before = {r.data.tags["cft.cell"]: r.info.run_id for r in _cell_runs(tmp_path)
                        if r.info.status == "FINISHED"}
     assert set(finished_before) == {"SFT-verified"}
 
-    rerun = _ablation(tmp_path)
+    rerun = _ablation(tmp_path, every_step)
     out, _ = rerun.communicate(timeout=900)
     assert rerun.returncode == 0, out[-4000:]
     runs = _cell_runs(tmp_path)
@@ -122,5 +124,9 @@ def test_killed_ablation_resumes_without_retraining_finished_cells(tmp_path):
     assert len(finished) == 3 and len(set(fingerprints)) == 3  # exactly one FINISHED run per cell
     assert {r.data.tags["cft.cell"]: r.info.run_id for r in finished}["SFT-verified"] == finished_before["SFT-verified"]
     assert [r.info.status for r in runs if r.info.status != "FINISHED"] == ["KILLED"]
+    resumed = next(r for r in finished if r.data.tags["cft.cell"] == "GPT-4o-mini")
+    assert int(resumed.data.tags["cft.resumed_from_step"]) >= 1  # continued, not restarted
+    steps = [m.step for m in _client(tmp_path).get_metric_history(resumed.info.run_id, "train/loss")]
+    assert sorted(steps) == list(range(1, 7))  # the whole loss curve, in the run that finished
     rows = _table_rows((tmp_path / "reports" / "micro_profile" / "teacher_model.md").read_text())
     assert all(re.fullmatch(r"\d+\.\d", v) for v in rows["**AVG**"][0::2])
