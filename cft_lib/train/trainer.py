@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
+from accelerate.utils import DataLoaderConfiguration
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase, get_scheduler
 
@@ -101,7 +104,12 @@ def train(
     out_dir = Path(out_dir)
     model_dir = out_dir / "model"
     torch.manual_seed(config.seed)
-    accelerator = Accelerator(mixed_precision=config.mixed_precision)
+    AcceleratorState._reset_state()  # one process may run several trainings, each with its own precision
+    # split_batches: a global batch is shared out among the processes (not one batch per process),
+    # so the learning-rate schedule advances once per optimizer step, not once per process.
+    accelerator = Accelerator(mixed_precision=config.mixed_precision,
+                              dataloader_config=DataLoaderConfiguration(split_batches=True))
+    _configure_deepspeed(accelerator, config)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     model.config.use_cache = False
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -112,6 +120,7 @@ def train(
         num_warmup_steps=round(config.warmup_ratio * total_steps), num_training_steps=total_steps,
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    rank, world = accelerator.process_index, accelerator.num_processes
     validation_at = validation_steps(total_steps, config.num_validations if validate else 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
@@ -134,28 +143,36 @@ def train(
     for step, batch in enumerate(batches[state.step:], start=state.step + 1):
         model.train()
         started = time.perf_counter()
-        parts = micro_batches(batch, config.batching, config.micro_batch_size, config.pack_len, pad_id)
-        n_target = sum(p.n_target for p in parts)
+        # Data parallelism: each process takes every world-th example of the global batch. A process
+        # left without one (a last batch smaller than the world) runs one example at weight 0, so
+        # that every process joins the same gradient reductions.
+        mine = batch[rank::world] or batch[:1]
+        weight = float(world) if batch[rank::world] else 0.0
+        parts = micro_batches(mine, config.batching, config.micro_batch_size, config.pack_len, pad_id)
+        n_target = sum(e.n_target for e in batch)
         loss_total = 0.0
         for index, part in enumerate(parts):
             sync = index == len(parts) - 1
+            accelerator.sync_gradients = sync  # DeepSpeed steps its engine on the last micro-batch only
             with contextlib.nullcontext() if sync else accelerator.no_sync(model):
                 inputs = {k: v.to(accelerator.device) if torch.is_tensor(v) else v
                           for k, v in part.model_inputs().items()}
                 with accelerator.autocast():
                     logits = model(**inputs).logits
                 # Normalise by the global batch's target tokens: every target token weighs the same,
-                # however the examples fell into micro-batches.
+                # however the examples fell into micro-batches and processes. Data-parallel
+                # reduction averages over processes, hence the factor `world`.
                 loss = target_loss_sum(logits, part.labels.to(accelerator.device)) / max(1, n_target)
-                accelerator.backward(loss)
-            loss_total += loss.item()
+                accelerator.backward(loss * weight)
+            loss_total += loss.item() if weight else 0.0
+        loss_total, step_tokens = _sum_over_processes(accelerator, [loss_total, sum(p.n_tokens for p in parts)])
         if config.max_grad_norm:
             accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         state.train_time += time.perf_counter() - started
-        state.real_tokens += sum(p.n_tokens for p in parts)
+        state.real_tokens += int(step_tokens)
         state.examples += len(batch)
         state.target_tokens += n_target
         state.final_loss = loss_total
@@ -186,11 +203,36 @@ def train(
                        state.best_step, state.best_score, state.validation, resumed_from)
 
 
+def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:
+    """Under `accelerate launch` with DeepSpeed: the batch and clipping settings come from TrainConfig.
+
+    The loop feeds micro-batches itself (no dataloader for accelerate to read sizes from) and marks
+    the accumulation boundary per global batch, so DeepSpeed accumulates once (its own
+    gradient_accumulation_steps = 1) and clips as TrainConfig says, whatever the launch file has.
+    """
+    plugin = accelerator.state.deepspeed_plugin
+    if plugin is None:
+        return
+    world = int(os.environ.get("WORLD_SIZE", accelerator.num_processes))
+    plugin.deepspeed_config.update(
+        train_micro_batch_size_per_gpu=config.micro_batch_size, gradient_accumulation_steps=1,
+        train_batch_size=config.micro_batch_size * world, gradient_clipping=config.max_grad_norm or 0.0)
+
+
+def _sum_over_processes(accelerator: Accelerator, values: list[float]) -> list[float]:
+    if accelerator.num_processes == 1:
+        return values
+    total = accelerator.reduce(torch.tensor(values, dtype=torch.float64, device=accelerator.device), "sum")
+    return total.tolist()
+
+
 def _save(accelerator: Accelerator, model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
     accelerator.wait_for_everyone()
+    state_dict = accelerator.get_state_dict(model)  # gathers ZeRO-3 shards: every process must call it
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(model)
         unwrapped.config.use_cache = True
-        unwrapped.save_pretrained(str(path), safe_serialization=True)
+        unwrapped.save_pretrained(str(path), state_dict=state_dict, safe_serialization=True)
         unwrapped.config.use_cache = False
         tokenizer.save_pretrained(str(path))
+    accelerator.wait_for_everyone()
