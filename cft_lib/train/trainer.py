@@ -3,8 +3,11 @@
 Reads top to bottom: set up (seed, model, optimizer, schedule; resume an interrupted attempt) →
 for each global batch, walk its micro-batches, step, log, now and then validate and keep the best
 model, and every few minutes save the training state → return.
-Built on accelerate so that DeepSpeed ZeRO and multi-GPU come from `accelerate launch` and its
-config file, not from code changes here.
+Built on accelerate: under `accelerate launch` / `torchrun` each process takes its share of every
+global batch, and DeepSpeed ZeRO comes from the launch config (tests/train/test_parallel.py: two
+CPU processes train the one-process model; DeepSpeed ZeRO-2 on CPU steps once per global batch).
+Only `train()` is multi-process-ready: the stages around it (data building, MLflow runs) still
+run in one process, so `cft ablation` and `cft train` train in one process today.
 """
 
 from __future__ import annotations
