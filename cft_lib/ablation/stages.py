@@ -24,6 +24,7 @@ from cft_lib.llm.hf import HFBackend
 from cft_lib.models.registry import TINY
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import log_metrics, log_training_input
+from cft_lib.train import checkpoints
 from cft_lib.train.checkpoints import CHECKPOINTS
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
@@ -123,6 +124,7 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     if result.resumed_from_step is not None:
         mlflow.set_tag("cft.resumed_from_step", str(result.resumed_from_step))
     mark_done(out, summary)
+    checkpoints.clear(out)  # recorded: the training state is no longer needed
     return summary | {"reused": False}
 
 

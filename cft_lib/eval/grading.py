@@ -13,7 +13,6 @@ Extraction, grading and aggregation are separate steps.
 from __future__ import annotations
 
 import atexit
-import functools
 import json
 import re
 import select
@@ -100,12 +99,24 @@ def _quick(pred: str | None, gold: str) -> bool | None:
     return None
 
 
-@functools.lru_cache(maxsize=4096)
+_PARSED: dict[str, list] = {}
+
+
 def _parsed(text: str) -> list:
-    """math-verify's parse, cached: reference checks compare one gold with many candidates."""
+    """math-verify's parse, cached (reference checks compare one gold with many candidates).
+
+    Empty results are not cached: math-verify also returns nothing when its own parse timed out.
+    """
     from math_verify import parse
 
-    return parse(text if "$" in text or "\\boxed" in text else f"${text}$")
+    if text not in _PARSED:
+        result = parse(text if "$" in text or "\\boxed" in text else f"${text}$")
+        if not result:
+            return result
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        _PARSED[text] = result
+    return _PARSED[text]
 
 
 def _math_verify(pred: str, gold: str) -> bool:

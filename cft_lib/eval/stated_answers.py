@@ -102,5 +102,6 @@ def gold_parts(gold: str) -> list[str]:
 
 def states_answer(solutions: Sequence[str], gold: str, equivalent: Callable[[str, str], bool]) -> bool:
     """Whether the solutions, together, state every part of `gold` (`equivalent(pred, gold)`)."""
+    parts = gold_parts(gold)
     candidates = list(dict.fromkeys(c for solution in solutions for c in stated_answers(solution)))
-    return all(any(equivalent(c, part) for c in candidates) for part in gold_parts(gold))
+    return bool(parts) and all(any(equivalent(c, part) for c in candidates) for part in parts)

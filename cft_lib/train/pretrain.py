@@ -25,6 +25,7 @@ from cft_lib.models.tiny import TinyArchitecture, init_tiny_model
 from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done
 from cft_lib.teachers.oracle import OracleTeacher
+from cft_lib.train import checkpoints
 from cft_lib.train.checkpoints import CHECKPOINTS
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.tokenize import render_prompt, tokenize_documents
@@ -101,4 +102,5 @@ def build_tiny_base(recipe: TinyBaseRecipe | None = None, log_metrics: MetricLog
                     "documents": len(tokenized.examples), "skipped": dict(tokenized.skipped),
                     "tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
                     "final_loss": result.final_loss})
+    checkpoints.clear(out)  # recorded: the training state is no longer needed
     return result.model_dir

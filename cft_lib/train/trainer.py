@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
-from accelerate.utils import DataLoaderConfiguration
+from accelerate.utils import DataLoaderConfiguration, broadcast
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase, get_scheduler
 
@@ -100,6 +100,7 @@ def train(
 
     Saves the training state every `checkpoint_interval_s` seconds (default: CFT_CHECKPOINT_INTERVAL_S
     or 10 minutes) and resumes from it when called again on the same out_dir (train/checkpoints.py).
+    The last checkpoint stays until the caller has recorded the result and calls checkpoints.clear.
     """
     config.check()
     if not examples:
@@ -127,14 +128,22 @@ def train(
     validation_at = validation_steps(total_steps, config.num_validations if validate else 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    key = checkpoints.training_key(model_path, config, examples)
+    key = checkpoints.training_key(model_path, config, examples, _launch(accelerator))
     resumed = checkpoints.latest(out_dir, key)
     if resumed is not None:  # a crashed or killed attempt of this same training: continue it
         checkpoint, state = resumed
-        accelerator.load_state(str(checkpoint))
-        if log_metrics and accelerator.is_main_process:
-            for step, metrics in state.metrics:  # the new tracking run gets the whole curve
-                log_metrics(metrics, step)
+        try:
+            accelerator.load_state(str(checkpoint))
+        except Exception as error:  # a damaged checkpoint: never train on from half-loaded state
+            checkpoints.clear(out_dir)
+            raise RuntimeError(f"{checkpoint}: could not load this training checkpoint ({error}); it was "
+                               "removed, so running the same command again starts this training afresh") from error
+        if accelerator.is_main_process:
+            checkpoints.restore_best_model(checkpoint, model_dir)
+            if log_metrics:
+                for step, metrics in state.metrics:  # the new tracking run gets the whole curve
+                    log_metrics(metrics, step)
+        accelerator.wait_for_everyone()
     else:
         state = checkpoints.Progress(key)
     resumed_from = state.step if resumed is not None else None
@@ -168,7 +177,8 @@ def train(
                 loss = target_loss_sum(logits, part.labels.to(accelerator.device)) / max(1, n_target)
                 accelerator.backward(loss * weight)
             loss_total += loss.item() if weight else 0.0
-        loss_total, step_tokens = _sum_over_processes(accelerator, [loss_total, sum(p.n_tokens for p in parts)])
+        my_tokens = sum(p.n_tokens for p in parts) if weight else 0
+        loss_total, step_tokens = _sum_over_processes(accelerator, [loss_total, my_tokens])
         if config.max_grad_norm:
             accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
@@ -183,7 +193,7 @@ def train(
         metrics = {"train/loss": loss_total, "train/lr": scheduler.get_last_lr()[0],
                    "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9)}
         if step in validation_at:
-            score = validate(accelerator.unwrap_model(model), tokenizer)
+            score = _from_main_process(accelerator, validate(accelerator.unwrap_model(model), tokenizer))
             state.validation.append((step, score))
             metrics["val/accuracy"] = score
             if state.best_score is None or score > state.best_score:
@@ -192,15 +202,15 @@ def train(
         if log_metrics and accelerator.is_main_process:
             log_metrics(metrics, step)
         state.metrics.append((step, metrics))
-        if step < total_steps and time.monotonic() - last_checkpoint >= interval:
-            checkpoints.save(accelerator, out_dir, state)
+        due = step < total_steps and time.monotonic() - last_checkpoint >= interval
+        if _from_main_process(accelerator, float(due)):  # all processes save together, or none does
+            checkpoints.save(accelerator, out_dir, state, model_dir)
             last_checkpoint = time.monotonic()
         bar.set_postfix(loss=f"{loss_total:.3f}", tok_s=f"{metrics['train/tokens_per_s']:.0f}")
         bar.update()
     bar.close()
     if not validation_at:
         _save(accelerator, model, tokenizer, model_dir)
-    checkpoints.clear(out_dir)
     return TrainResult(model_dir, total_steps, state.examples, state.target_tokens,
                        state.real_tokens / max(state.train_time, 1e-9), state.final_loss,
                        state.best_step, state.best_score, state.validation, resumed_from)
@@ -220,6 +230,22 @@ def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:
     plugin.deepspeed_config.update(
         train_micro_batch_size_per_gpu=config.micro_batch_size, gradient_accumulation_steps=1,
         train_batch_size=config.micro_batch_size * world, gradient_clipping=config.max_grad_norm or 0.0)
+    if plugin.zero_stage == 3:  # saving the kept model gathers the shards into one state dict
+        plugin.deepspeed_config.setdefault("zero_optimization", {})["stage3_gather_16bit_weights_on_model_save"] = True
+
+
+def _launch(accelerator: Accelerator) -> str:
+    """How this training is spread over processes: a checkpoint only resumes under the same launch."""
+    plugin = accelerator.state.deepspeed_plugin
+    zero = plugin.zero_stage if plugin is not None else None
+    return f"{accelerator.distributed_type}:{accelerator.num_processes}:zero{zero}"
+
+
+def _from_main_process(accelerator: Accelerator, value: float) -> float:
+    """The main process's value on every process, so that all take the same branch around collectives."""
+    if accelerator.num_processes == 1:
+        return value
+    return broadcast(torch.tensor([value], dtype=torch.float64, device=accelerator.device), 0).item()
 
 
 def _sum_over_processes(accelerator: Accelerator, values: list[float]) -> list[float]:

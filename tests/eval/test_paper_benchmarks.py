@@ -52,7 +52,7 @@ def test_olympiad_proofs_state_their_answers_and_unstated_ones_are_not_found():
 
 
 def test_stated_answers_read_bold_first_and_last_sentences():
-    from cft_lib.eval.stated_answers import gold_parts, stated_answers
+    from cft_lib.eval.stated_answers import gold_parts, stated_answers, states_answer
 
     arml = "Thus $x=\\frac{96}{6}+\\frac{8}{2}=16+4=\\mathbf{2 0}$."
     assert "20" in stated_answers(arml)
@@ -62,6 +62,7 @@ def test_stated_answers_read_bold_first_and_last_sentences():
     assert {"(3,0)", "(-3,1)"} <= set(stated_answers(listed))
     assert gold_parts("$(1,1), (3,2)$") == ["(1,1)", "(3,2)"]
     assert gold_parts("[\\frac{1}{2}, 8]") == ["[\\frac{1}{2}, 8]"]
+    assert not states_answer([shortlist], "", lambda pred, gold: True)  # an empty gold is never stated
 
 
 @needs_data

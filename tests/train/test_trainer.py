@@ -1,5 +1,7 @@
 """The trainer takes real steps: loss falls, parameters change, the best checkpoint is kept."""
 
+import shutil
+
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -8,6 +10,7 @@ from cft_lib.data.builders import DataConfig, build_dataset
 from cft_lib.data.formats import COT_SYSTEM
 from cft_lib.data.records import read_training_records
 from cft_lib.errors import ConfigError
+from cft_lib.train import checkpoints
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.tokenize import tokenize_records
 from cft_lib.train.trainer import train, validation_steps
@@ -64,16 +67,25 @@ class Crash(RuntimeError):
     pass
 
 
+def _weight_sum_validator(sign: float):
+    def validate(model, tok):  # a score that depends on every weight, so equal scores mean equal models
+        return sign * float(sum(p.detach().double().sum() for p in model.parameters()))
+
+    return validate
+
+
 def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft_examples, tmp_path):
-    """Crash in step 5 of 6, call again: it resumes from the step-4 checkpoint and ends bit-identical."""
+    """Crash in step 5 of 6 and lose the kept model, call again: resumes from step 4, ends bit-identical."""
     tokenizer, examples = cft_examples
     config = TrainConfig(learning_rate=1e-3, global_batch_size=16, micro_batch_size=4, num_validations=2)
-
-    def validate(model, tok):  # a score that depends on every weight, so equal scores mean equal models
-        return float(sum(p.detach().double().sum() for p in model.parameters()))
-
-    straight = train(small_base_model, tokenizer, examples, tmp_path / "straight", config, validate=validate,
-                     progress=False)
+    sign = 1.0
+    straight = train(small_base_model, tokenizer, examples, tmp_path / "straight", config,
+                     validate=_weight_sum_validator(sign), progress=False)
+    if straight.best_step != 3:  # make the step-3 model the kept one, so resuming must restore it
+        sign = -1.0
+        straight = train(small_base_model, tokenizer, examples, tmp_path / "straight-3", config,
+                         validate=_weight_sum_validator(sign), progress=False)
+    assert straight.best_step == 3 and len(straight.validation) == 2
     logged: list[int] = []
 
     def crash_once_in_step_five(metrics, step):
@@ -81,22 +93,25 @@ def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft
         if step == 5 and logged.count(5) == 1:
             raise Crash
 
+    out = tmp_path / "resumed"
     with pytest.raises(Crash):
-        train(small_base_model, tokenizer, examples, tmp_path / "resumed", config, validate=validate,
+        train(small_base_model, tokenizer, examples, out, config, validate=_weight_sum_validator(sign),
               log_metrics=crash_once_in_step_five, progress=False, checkpoint_interval_s=0)
-    assert [p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir()] == ["step-000004"]
-    resumed = train(small_base_model, tokenizer, examples, tmp_path / "resumed", config, validate=validate,
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["step-000004"]
+    shutil.rmtree(out / "model")  # what a stage's fresh_dir does to the kept model of an unfinished attempt
+    resumed = train(small_base_model, tokenizer, examples, out, config, validate=_weight_sum_validator(sign),
                     log_metrics=crash_once_in_step_five, progress=False, checkpoint_interval_s=0)
     assert resumed.resumed_from_step == 4
     assert logged == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6]  # the earlier curve is logged again, then 5 and 6
-    assert resumed.validation == straight.validation and len(straight.validation) == 2
-    assert resumed.best_step == straight.best_step
+    assert resumed.validation == straight.validation and resumed.best_step == 3
     assert (resumed.examples, resumed.target_tokens) == (straight.examples, straight.target_tokens)
     assert resumed.final_loss == straight.final_loss
     a = AutoModelForCausalLM.from_pretrained(straight.model_dir)
-    b = AutoModelForCausalLM.from_pretrained(resumed.model_dir)
+    b = AutoModelForCausalLM.from_pretrained(resumed.model_dir)  # the step-3 model, restored from the checkpoint
     assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
-    assert not (tmp_path / "resumed" / "checkpoints").exists()  # finished: checkpoints are gone
+    assert (out / "checkpoints").exists()  # kept until the caller has recorded the result
+    checkpoints.clear(out)
+    assert not (out / "checkpoints").exists()
 
 
 def test_a_checkpoint_of_another_training_is_not_resumed(small_base_model, cft_examples, tmp_path):
