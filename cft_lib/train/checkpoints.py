@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,8 +41,8 @@ def training_key(model_path: str | os.PathLike, config: TrainConfig, examples: l
                  launch: str) -> str:
     """What a checkpoint must match to be resumed from (not a result fingerprint)."""
     digest = hashlib.sha256(json.dumps([str(model_path), repr(config), launch]).encode())
-    for example in examples:
-        digest.update(f"{example.n_prompt}:{','.join(map(str, example.input_ids))};".encode())
+    for example in examples:  # every token: a resumed training must see exactly the same data
+        digest.update(array("q", [len(example.input_ids), example.n_prompt, *example.input_ids]).tobytes())
     return digest.hexdigest()[:16]
 
 
