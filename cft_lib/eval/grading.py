@@ -2,7 +2,8 @@
 
 Extraction, grading and aggregation are separate steps.
 - Extraction (`extract_answer`): the last balanced \\boxed{...}; else "The answer is ..." /
-  "final answer is ..."; else the last number. Verdict benchmarks read "Conclusion: right/wrong".
+  "final answer is ..."; else the last number. A formatting command around the whole answer
+  (\\textbf{(073)}) is dropped. Verdict benchmarks read "Conclusion: right/wrong".
 - Equivalence (`is_equivalent`, `grade_pairs`): plain integers and verdicts compare directly;
   everything else goes through math-verify with the gold answer first. Sympy can hang on
   adversarial outputs (a tall power tower in \\boxed{}), and a signal cannot interrupt a long C
