@@ -2,7 +2,8 @@
 
 Two processes (gloo) must train what one process trains: each takes half of every global batch,
 and the loss is scaled so that the averaged gradient is the one-process gradient. DeepSpeed ZeRO-2
-(CPU accelerator) must step once per global batch, as the plain loop does.
+and ZeRO-3 (CPU accelerator) must step once per global batch, as the plain loop does, and save
+the whole model (ZeRO-3 gathers its shards).
 """
 
 import dataclasses
@@ -76,11 +77,12 @@ def test_two_processes_train_the_model_one_process_trains(setup, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("c++") is None, reason="DeepSpeed builds its CPU communication op with c++")
-def test_deepspeed_zero2_steps_once_per_global_batch(setup, tmp_path):
+@pytest.mark.parametrize("stage", ["2", "3"])
+def test_deepspeed_zero_steps_once_per_global_batch_and_saves_the_whole_model(setup, tmp_path, stage):
     pytest.importorskip("deepspeed")
     model, examples, single = setup
     result = _torchrun(1, model, examples, tmp_path, ACCELERATE_USE_DEEPSPEED="true",
-                       ACCELERATE_DEEPSPEED_ZERO_STAGE="2")
+                       ACCELERATE_DEEPSPEED_ZERO_STAGE=stage)
     assert len(result["losses"]) == single.steps
     assert abs(result["losses"][-1] - single.final_loss) < 1e-4
     assert _max_difference(single.model_dir, tmp_path / "model") < 1e-4
