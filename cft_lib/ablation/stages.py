@@ -25,7 +25,6 @@ from cft_lib.models.registry import TINY
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import log_metrics, log_training_input
 from cft_lib.train import checkpoints
-from cft_lib.train.checkpoints import CHECKPOINTS
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
 from cft_lib.train.tokenize import tokenize_records
@@ -101,7 +100,7 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
     dataset = build_dataset(config.data, progress=progress, truth=response_is_right,
                             respond=_responder(base_path, progress))
-    fresh_dir(out, keep=(CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
+    fresh_dir(out, keep=(checkpoints.CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     records = read_training_records(dataset.path)
     tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)

@@ -26,7 +26,6 @@ from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
 from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done
 from cft_lib.teachers.oracle import OracleTeacher
 from cft_lib.train import checkpoints
-from cft_lib.train.checkpoints import CHECKPOINTS
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.tokenize import render_prompt, tokenize_documents
 from cft_lib.train.trainer import MetricLogger, train
@@ -86,7 +85,7 @@ def build_tiny_base(recipe: TinyBaseRecipe | None = None, log_metrics: MetricLog
     out = artifact_dir("models", f"tiny-base-{recipe.fingerprint}")
     if is_done(out):
         return out / "model"
-    fresh_dir(out, keep=(CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
+    fresh_dir(out, keep=(checkpoints.CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
     started = time.perf_counter()
     pairs = pretraining_corpus(recipe)
     tokenizer = build_tokenizer(collect_vocabulary(_vocabulary_texts(pairs)))
