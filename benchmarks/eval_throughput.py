@@ -45,7 +45,8 @@ def main() -> None:
             os.environ["CFT_HOME"] = tmp
             from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
 
-            model = str(build_tiny_base(TinyBaseRecipe(documents=600), progress=False))
+            recipe = TinyBaseRecipe(problems=600, fact_exposures=10, copy_documents=60)
+            model = str(build_tiny_base(recipe, progress=False))
         backend = HFBackend.from_pretrained(model, progress=False)
         template = prompt_templates.get("qwen25-math-cot")
         conversations = [template.messages(i.question) for i in benchmarks.get("micro-val").load(args.prompts)]

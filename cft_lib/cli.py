@@ -62,11 +62,23 @@ def _data_config(args: argparse.Namespace, variant: str):
                       keep_consistent=getattr(args, "keep_consistent", False))
 
 
-def cmd_build_base(args: argparse.Namespace) -> int:
-    from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
+def _tiny_recipe(profile: str):
+    """The tiny base model's recipe as a profile sets it (one recipe for the CLI and the ablations)."""
+    from cft_lib.ablation.schema import Profile, parse_model, read_yaml
+    from cft_lib.ablation.specs import find_profile, tiny_recipe
 
-    recipe = TinyBaseRecipe(documents=args.documents, seed=args.seed)
-    print(build_tiny_base(recipe))
+    path = find_profile(profile)
+    return tiny_recipe(parse_model(path, Profile, read_yaml(path)))
+
+
+def cmd_build_base(args: argparse.Namespace) -> int:
+    from cft_lib.ablation.stages import base_model_stage
+    from cft_lib.tracking import mlflow_client
+
+    recipe = _tiny_recipe(args.profile)
+    mlflow_client().set_experiment(args.experiment)
+    model_dir = base_model_stage(recipe, "build-base", args.profile)
+    print(model_dir)
     return 0
 
 
@@ -112,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     config = TrainStageConfig(
         base_model=args.base_model, method=args.method, data=_data_config(args, args.method), train=train,
-        validation=ValidationConfig(limit=args.val_limit),
+        validation=ValidationConfig(limit=args.val_limit), tiny_recipe=_tiny_recipe("tiny"),
     )
     config = config.resolved()
     with stage_run(args.experiment, "train", f"train {config.method} {config.data.source}", config,
@@ -129,7 +141,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from cft_lib.fingerprint import fingerprint
     from cft_lib.llm.base import GenerationConfig
     from cft_lib.tracking import stage_run
-    from cft_lib.train.pretrain import TinyBaseRecipe
 
     if args.backend == "openai" and not args.base_url:
         raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
@@ -138,7 +149,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                           "`vllm serve MODEL` and use --backend openai --base-url http://127.0.0.1:8000/v1")
     if args.data_dir:
         os.environ["CFT_BENCHMARK_DIR"] = str(Path(args.data_dir).resolve())
-    model = resolve_base_model(args.model, TinyBaseRecipe())
+    model = resolve_base_model(args.model, _tiny_recipe("tiny"))
     config = EvalConfig(
         benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()), limit=args.limit,
         generation=GenerationConfig(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size),
@@ -171,7 +182,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     from cft_lib.ablation.runner import run_ablation
     from cft_lib.ablation.specs import load_ablation
 
-    ablation = load_ablation(args.spec, args.profile)  # every check happens before any run starts
+    ablation = load_ablation(args.spec, args.profile, seeds=args.seeds)  # every check happens before any run starts
     return run_ablation(ablation, dry_run=args.dry_run)
 
 
@@ -179,7 +190,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from cft_lib.ablation.specs import load_ablation
     from cft_lib.report.tables import write_report
 
-    path = write_report(load_ablation(args.spec, args.profile))
+    path = write_report(load_ablation(args.spec, args.profile, seeds=args.seeds))
     print(path.read_text())
     print(f"written to {path}")
     return 0
@@ -189,13 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cft", description="Critique Fine-Tuning ablations tracked in MLflow.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    base = sub.add_parser("build-base", help="build (or reuse) the tiny base model")
-    base.add_argument("--documents", type=int, default=9000, help="pre-training documents (default: %(default)s)")
-    base.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+    base = sub.add_parser("build-base", help="build (or reuse) the tiny base model, tracked as an MLflow run")
+    base.add_argument("--profile", default="tiny", help="the profile whose tiny_base recipe to build (default: "
+                      "%(default)s)")
+    base.add_argument("--experiment", default="cft/build-base", help="MLflow experiment (default: %(default)s)")
     base.set_defaults(func=cmd_build_base)
 
     data = sub.add_parser("build-data", help="build (or reuse) one training set")
-    data.add_argument("--variant", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft"],
+    data.add_argument("--variant", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft", "cft-shuffled"],
                       help="which training set (default: %(default)s)")
     _add_data_options(data)
     data.add_argument("--keep-consistent", action="store_true",
@@ -205,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(func=cmd_build_data)
 
     train = sub.add_parser("train", help="fine-tune a base model by SFT or CFT and log it to MLflow")
-    train.add_argument("--method", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft"],
+    train.add_argument("--method", default="cft", choices=["sft", "sft-verified", "sft-teacher", "cft", "cft-shuffled"],
                        help="training method; picks the data variant (default: %(default)s)")
     train.add_argument("--base-model", default="tiny",
                        help="'tiny' (built locally) or a model directory / hub id (default: %(default)s)")
@@ -223,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     hyper.add_argument("--max-seq-len", type=int, default=512,
                        help="longer examples are skipped and counted (default: %(default)s)")
     hyper.add_argument("--pack-len", type=int, default=1024, help="tokens per packed row (default: %(default)s)")
-    hyper.add_argument("--mixed-precision", default="bf16", choices=["no", "bf16", "fp16"],
-                       help="autocast precision (default: %(default)s)")
+    hyper.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "bf16", "fp16"],
+                       help="autocast precision; auto = bf16 only where this machine computes it natively and "
+                            "faster (default: %(default)s)")
     hyper.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
     hyper.add_argument("--num-validations", type=int, default=4,
                        help="validation points; the best checkpoint is kept (default: %(default)s)")
@@ -260,11 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "(default: %(default)s)")
     ab.add_argument("--dry-run", action="store_true",
                     help="print the cells and stages, say which are done, run nothing")
+    ab.add_argument("--seeds", type=int, default=None,
+                    help="train every cell with seeds 0..N-1 and report means with CIs over seeds and problems "
+                         "(default: the spec's or profile's `seeds`, else one run per cell)")
     ab.set_defaults(func=cmd_ablation)
 
     rep = sub.add_parser("report", help="regenerate reports/<profile>/<spec>.md from the tracking store")
     rep.add_argument("spec", help="spec name or path")
     rep.add_argument("--profile", default="tiny", help="profile name or path (default: %(default)s)")
+    rep.add_argument("--seeds", type=int, default=None, help="as for `cft ablation`: which seeds' runs to report")
     rep.set_defaults(func=cmd_report)
     return parser
 

@@ -90,9 +90,11 @@ def _param_value(value: Any) -> str:
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    """Log without waiting for the store: a per-step curve cost ~8 ms a step in SQLite, synchronously.
+    MLflow flushes queued metrics when the run ends (and on exit)."""
     import mlflow
 
-    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=step is None)
 
 
 def log_training_input(path: Path, name: str, fingerprint: str) -> None:

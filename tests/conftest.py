@@ -26,12 +26,12 @@ def session_home(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def small_recipe():
-    """A tiny base model recipe small enough for tests (~20 s on 2 cores); not a good solver."""
+    """A tiny base model recipe small enough for tests (seconds on 2 cores); not a good solver."""
     from dataclasses import replace
 
     from cft_lib.train.pretrain import TinyBaseRecipe
 
-    recipe = TinyBaseRecipe(documents=600)
+    recipe = TinyBaseRecipe(problems=600, fact_exposures=10, copy_documents=60)
     return replace(recipe, train=replace(recipe.train, global_batch_size=32))
 
 

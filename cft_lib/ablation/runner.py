@@ -18,7 +18,14 @@ from rich.console import Console
 from rich.table import Table
 
 from cft_lib.ablation.specs import Ablation, ResolvedCell
-from cft_lib.ablation.stages import evaluate_stage, is_trained, resolve_base_model, train_stage
+from cft_lib.ablation.stages import (
+    base_model_stage,
+    evaluate_stage,
+    is_trained,
+    log_base_skills,
+    resolve_base_model,
+    train_stage,
+)
 from cft_lib.data.builders import is_built
 from cft_lib.paths import artifact_dir, is_done
 from cft_lib.tracking import TAG_PREFIX, code_version, flatten, mlflow_client
@@ -73,25 +80,28 @@ def plan(ablation: Ablation) -> list[CellPlan]:
     return plans
 
 
+def _todo(p: CellPlan) -> str:
+    steps = [] if p.base_ready else ["build base model"]
+    if p.cell.train is not None and not p.trained:
+        data = p.cell.train.data
+        steps += ([] if is_built(data) else [f"build {data.variant} data"]) + ["train"]
+    return ", ".join(steps + ["evaluate"])
+
+
 def print_plan(ablation: Ablation, plans: list[CellPlan]) -> None:
     """The cells, what they vary in, and which stages each still needs (a dry run stops here)."""
     keys = list(plans[0].cell.choices) if plans else []
     varying = [k for k in keys if len({str(p.cell.choices.get(k)) for p in plans}) > 1]
     shared = ", ".join(f"{k}={plans[0].cell.choices[k]}" for k in keys if k not in varying)
-    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}", caption=f"all cells: {shared}  "
+    seeds = f"seeds {ablation.seeds}; " if len(ablation.seeds) > 1 else ""
+    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}", caption=f"{seeds}all cells: {shared}  "
                   f"(spec {ablation.spec_path}, profile {ablation.profile_path})")
     for column in ("cell", *varying, "fingerprint", "to do"):
         table.add_column(column)
     for p in plans:
-        if p.finished_run is not None:
-            todo = f"nothing: done in run {p.finished_run.info.run_id[:12]}"
-        else:
-            steps = [] if p.base_ready else ["build base model"]
-            if p.cell.train is not None and not p.trained:
-                data = p.cell.train.data
-                steps += ([] if is_built(data) else [f"build {data.variant} data"]) + ["train"]
-            todo = ", ".join(steps + ["evaluate"])
-        table.add_row(p.cell.label, *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint, todo)
+        todo = f"nothing: done in run {p.finished_run.info.run_id[:12]}" if p.finished_run is not None else _todo(p)
+        table.add_row(ablation.run_name(p.cell), *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint,
+                      todo)
     console.print(table)
 
 
@@ -114,11 +124,19 @@ def run_ablation(ablation: Ablation, dry_run: bool = False, progress: bool = Tru
         mlflow.log_params(spec_params(ablation) | {"cells": len(plans)})
         mlflow.log_artifact(str(ablation.spec_path), "spec")
         mlflow.log_artifact(str(ablation.profile_path), "spec")
+        for recipe in dict.fromkeys(p.cell.tiny_recipe for p in plans if not p.base_ready and p.finished_run is None):
+            try:  # the base model is its own run: its pre-training curve and what it has stored
+                console.print(f"building the tiny base model {recipe.fingerprint} (pre-training, a few minutes)")
+                base_model_stage(recipe, ablation.name, ablation.profile_name, progress)
+            except Exception:
+                failures += 1
+                console.print(f"[red]tiny base model: FAILED[/red]\n{traceback.format_exc(limit=6)}")
         for index, p in enumerate(plans, start=1):
-            header = f"[{index}/{len(plans)}] {p.cell.label}"
+            header = f"[{index}/{len(plans)}] {ablation.run_name(p.cell)}"
             if p.finished_run is not None:
                 console.print(f"{header}: done earlier (run {p.finished_run.info.run_id}), reused")
                 continue
+            console.print(f"{header}: running ({_todo(p)})")
             started = time.perf_counter()
             try:
                 result = _run_cell(ablation, p.cell, progress)
@@ -143,7 +161,7 @@ def _run_cell(ablation: Ablation, cell: ResolvedCell, progress: bool):
     _supersede_unfinished(cell.fingerprint)
     tags = spec_tags(ablation) | {f"{TAG_PREFIX}cell": cell.label, f"{TAG_PREFIX}fingerprint": cell.fingerprint,
                                   f"{TAG_PREFIX}stage": "cell", f"{TAG_PREFIX}code_version": code_version()}
-    with mlflow.start_run(run_name=cell.label, nested=True, tags=tags):
+    with mlflow.start_run(run_name=ablation.run_name(cell), nested=True, tags=tags):
         params = spec_params(ablation) | cell.params()
         params |= {f"train.{k}": v for k, v in flatten(cell.train.train).items()} if cell.train else {}
         params |= {f"data.{k}": v for k, v in flatten(cell.train.data).items()} if cell.train else {}
@@ -155,6 +173,8 @@ def _run_cell(ablation: Ablation, cell: ResolvedCell, progress: bool):
                          "eval": flatten(cell.eval), "benchmarks": cell.benchmark_map}, "config/resolved.json")
         if cell.train is None:
             model = resolve_base_model(cell.base_model, cell.tiny_recipe, progress)
+            if cell.base_model == "tiny":
+                log_base_skills(model)
         else:
             model = train_stage(cell.train, progress=progress)["model_dir"]
         return evaluate_stage(model, cell.eval, progress=progress, backend=_backend(ablation, model, progress))

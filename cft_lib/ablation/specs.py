@@ -16,7 +16,7 @@ from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, pars
 from cft_lib.ablation.stages import SELF_RESPONSE_SAMPLING, TrainStageConfig, ValidationConfig
 from cft_lib.data.builders import DataConfig
 from cft_lib.errors import SpecError
-from cft_lib.eval.benchmarks import benchmark_versions
+from cft_lib.eval.benchmarks import benchmark_versions, benchmarks
 from cft_lib.eval.evaluate import EvalConfig
 from cft_lib.fingerprint import fingerprint
 from cft_lib.llm.base import GenerationConfig
@@ -73,6 +73,10 @@ class ResolvedCell:
     def params(self) -> dict[str, Any]:
         return {f"cell.{k}": v for k, v in self.choices.items()} | {"cell.label": self.label}
 
+    @property
+    def seed(self) -> int:
+        return int(self.choices["seed"])
+
 
 @dataclass(frozen=True)
 class Ablation:
@@ -82,7 +86,15 @@ class Ablation:
     profile_path: Path
     spec: Spec
     profile: Profile
-    cells: list[ResolvedCell]
+    cells: list[ResolvedCell]  # one per (cell, seed); cells of one label differ only in their seed
+    seeds: list[int]
+
+    def run_name(self, cell: ResolvedCell) -> str:
+        return cell.label if len(self.seeds) == 1 else f"{cell.label} (seed {cell.seed})"
+
+    @property
+    def labels(self) -> list[str]:
+        return list(dict.fromkeys(c.label for c in self.cells))
 
 
 def expand_cells(spec: Spec) -> list[CellSpec]:
@@ -97,8 +109,12 @@ def expand_cells(spec: Spec) -> list[CellSpec]:
     return cells
 
 
-def load_ablation(spec_name: str, profile_name: str = "tiny") -> Ablation:
-    """Load, validate and resolve; raises one SpecError listing every problem found."""
+def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None = None) -> Ablation:
+    """Load, validate and resolve; raises one SpecError listing every problem found.
+
+    Seeds: `seeds` (N: seeds 0..N-1) wins over the spec's `seeds`, which wins over the profile's;
+    with none of them, each cell runs once with its own `seed` choice.
+    """
     spec_path, profile_path = find_spec(spec_name), find_profile(profile_name)
     spec = parse_model(spec_path, Spec, read_yaml(spec_path))
     profile = parse_model(profile_path, Profile, read_yaml(profile_path))
@@ -118,6 +134,15 @@ def load_ablation(spec_name: str, profile_name: str = "tiny") -> Ablation:
     labels = [c.label for c in cells]
     for label in sorted({x for x in labels if labels.count(x) > 1}):
         problems.append(f"{spec_path}: cells: label {label!r} is used twice")
+    if seeds is not None and seeds < 1:
+        problems.append(f"--seeds: {seeds} must be >= 1")
+    replicas = list(range(seeds)) if seeds else (spec.seeds or profile.seeds)
+    if replicas is not None and (not replicas or len(set(replicas)) != len(replicas)):
+        problems.append(f"seeds: {replicas} must be a non-empty list of distinct seeds")
+    critique = profile.eval.critique_benchmark
+    if critique is not None and critique not in benchmarks:
+        message = unknown_name_message("benchmark", critique, benchmarks.names())
+        problems.append(f"{profile_path}: eval.critique_benchmark: {message}")
     train_config = _train_config(profile, profile_path, problems)
     resolved = []
     for index, cell in enumerate(cells):
@@ -126,13 +151,17 @@ def load_ablation(spec_name: str, profile_name: str = "tiny") -> Ablation:
         cell_problems = _check_bindings(where, choices, profile, profile_path)
         problems += cell_problems
         if not cell_problems and train_config is not None:
-            resolved.append(_resolve(cell.label, choices, spec, profile, train_config))
+            # the base model is evaluated greedily and does not depend on a seed: one cell, not one per seed
+            seeds = [choices["seed"]] if choices.get("method") == "base" or not replicas else replicas
+            for seed in seeds:
+                resolved.append(_resolve(cell.label, choices | {"seed": seed}, spec, profile, train_config))
     if not any(name in profile.benchmarks for name in spec.benchmarks):
         wanted = ", ".join(spec.benchmarks)
         problems.append(f"{profile_path}: benchmarks: binds none of the spec's benchmarks ({wanted})")
     if problems:
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
-    return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved)
+    used = sorted({c.seed for c in resolved})
+    return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used)
 
 
 def _choices(spec: Spec, cell: CellSpec) -> dict[str, Any]:
@@ -145,7 +174,7 @@ def _choices(spec: Spec, cell: CellSpec) -> dict[str, Any]:
 def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profile_path: Path) -> list[str]:
     problems = []
     required = ["base_model", "method"] + (["dataset"] if choices.get("method") not in (None, "base") else [])
-    if choices.get("method") in ("sft-verified", "sft-teacher", "cft"):
+    if choices.get("method") in ("sft-verified", "sft-teacher", "cft", "cft-shuffled"):
         required.append("teacher")
     for key in required:
         if key not in choices:
@@ -175,18 +204,31 @@ def _train_config(profile: Profile, profile_path: Path, problems: list[str]) -> 
     return config
 
 
+def tiny_recipe(profile: Profile) -> TinyBaseRecipe:
+    """The tiny base model's recipe as the profile sets it."""
+    tb = profile.tiny_base
+    recipe = TinyBaseRecipe(problems=tb.problems, fact_exposures=tb.fact_exposures, critique_share=tb.critique_share,
+                            critique_response_noise=tb.critique_response_noise, copy_documents=tb.copy_documents,
+                            solution_noise=tb.solution_noise, critique_error_rate=tb.critique_error_rate,
+                            loss_on_questions=tb.loss_on_questions, seed=tb.seed)
+    architecture = replace(recipe.architecture, hidden_size=tb.hidden_size, intermediate_size=4 * tb.hidden_size,
+                           num_hidden_layers=tb.num_hidden_layers)
+    train = replace(recipe.train, global_batch_size=tb.global_batch_size,
+                    micro_batch_size=min(recipe.train.micro_batch_size, tb.global_batch_size),
+                    learning_rate=tb.learning_rate)
+    return replace(recipe, architecture=architecture, train=train)
+
+
 def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, train: TrainConfig) -> ResolvedCell:
     base = profile.base_models[choices["base_model"]]
     base_model = TINY if base.kind == "tiny" else (base.path or choices["base_model"])
-    tb = profile.tiny_base
-    recipe = TinyBaseRecipe(documents=tb.documents, critique_share=tb.critique_share,
-                            solution_noise=tb.solution_noise, critique_error_rate=tb.critique_error_rate, seed=tb.seed)
-    recipe = replace(recipe, train=replace(recipe.train, global_batch_size=tb.global_batch_size,
-                                           learning_rate=tb.learning_rate))
+    recipe = tiny_recipe(profile)
     benchmark_map = {name: profile.benchmarks[name] for name in spec.benchmarks if name in profile.benchmarks}
     generation = GenerationConfig(max_new_tokens=profile.eval.max_new_tokens, temperature=choices["temperature"],
                                   seed=choices["seed"], batch_size=profile.eval.batch_size)
-    eval_config = EvalConfig(benchmarks=tuple(dict.fromkeys(benchmark_map.values())), limit=profile.eval.limit,
+    critique = [profile.eval.critique_benchmark] if profile.eval.critique_benchmark else []
+    evaluated = [*benchmark_map.values(), *critique]
+    eval_config = EvalConfig(benchmarks=tuple(dict.fromkeys(evaluated)), limit=profile.eval.limit,
                              generation=generation)
     train_stage = None
     if choices["method"] != "base":
@@ -204,7 +246,9 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         if choices["response_source"] == "self":  # the base model generated the responses: fingerprint it
             base_identity = recipe.fingerprint if base_model == TINY else base_model
             responder = fingerprint("responder", base_identity, SELF_RESPONSE_SAMPLING)
-        data = DataConfig(source=dataset.source, variant="cft", size=profile.data.size, seed=profile.data.seed,
+        # each seed is a replicate of the whole recipe: another sample of the source and another training order
+        data = DataConfig(source=dataset.source, variant="cft", size=profile.data.size,
+                          seed=profile.data.seed + choices["seed"],
                           teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars,
                           responder=responder)
         validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,

@@ -9,7 +9,9 @@ finished one is reused, never retrained.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from cft_lib.data.builders import DataConfig, build_dataset
@@ -30,7 +32,8 @@ from cft_lib.train.pretrain import TinyBaseRecipe, build_tiny_base
 from cft_lib.train.tokenize import tokenize_records
 from cft_lib.train.trainer import train
 
-METHOD_VARIANTS = {"sft": "sft", "sft-verified": "sft-verified", "sft-teacher": "sft-teacher", "cft": "cft"}
+METHOD_VARIANTS = {"sft": "sft", "sft-verified": "sft-verified", "sft-teacher": "sft-teacher", "cft": "cft",
+                   "cft-shuffled": "cft-shuffled"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,65 @@ def resolve_base_model(name: str, recipe: TinyBaseRecipe, progress: bool = True)
     return str(build_tiny_base(recipe, progress=progress)) if name == TINY else name
 
 
+BASE_SKILLS = "skills.json"
+
+
+def base_skills(model_dir: str | Path) -> dict[str, float]:
+    """What the tiny base model has stored (eval/fact_skill.py) and its held-out solving accuracy.
+
+    Computed once per built model and kept beside it; a few seconds on 2 cores.
+    """
+    path = Path(model_dir).parent / BASE_SKILLS
+    if path.exists():
+        return json.loads(path.read_text())
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from cft_lib.data.sources import load_micro_split
+    from cft_lib.eval.fact_skill import fact_skill, step_skill
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir))
+    questions = [item.question for item in load_micro_split(MICRO_VALIDATION)]
+    skills = fact_skill(model, tokenizer) | step_skill(model, tokenizer, questions[:200])
+    solved = evaluate(HFBackend(model, tokenizer, progress=False), EvalConfig(
+        benchmarks=(MICRO_VALIDATION,), generation=GenerationConfig(max_new_tokens=160, batch_size=128)))
+    skills |= {f"base/{k}": v for k, v in solved.metrics().items() if k.startswith(MICRO_VALIDATION)}
+    path.write_text(json.dumps(skills, indent=2))
+    return skills
+
+
+def log_base_skills(model_dir: str | Path) -> dict[str, float]:
+    """Log the tiny base model's stored skills into the active run."""
+    skills = base_skills(model_dir)
+    log_metrics(skills)
+    return skills
+
+
+def base_model_stage(recipe: TinyBaseRecipe, spec: str, profile: str, progress: bool = True) -> Path:
+    """Build the tiny base model in its own MLflow run (nested under the ablation's parent run):
+    the recipe as params, the pre-training curve, and what the model has stored (facts, steps)."""
+    import mlflow
+
+    from cft_lib.tracking import TAG_PREFIX, code_version, flatten
+
+    tags = {f"{TAG_PREFIX}stage": "base-model", f"{TAG_PREFIX}fingerprint": recipe.fingerprint,
+            f"{TAG_PREFIX}code_version": code_version(), f"{TAG_PREFIX}spec": spec, f"{TAG_PREFIX}profile": profile}
+    with mlflow.start_run(run_name="tiny base model", nested=True, tags=tags):
+        params = {f"recipe.{k}": v for k, v in flatten(recipe).items()}
+        for start in range(0, len(params), 100):
+            mlflow.log_params(dict(list(params.items())[start:start + 100]))
+        mlflow.log_dict(flatten(recipe), "config/resolved.json")
+        model_dir = build_tiny_base(recipe, log_metrics=log_metrics, progress=progress)
+        built = read_done(model_dir.parent)
+        mlflow.log_params({"train.mixed_precision_resolved": built.get("mixed_precision", ""),
+                           "pretrain.documents": built.get("documents")})
+        mlflow.log_metrics({"pretrain/seconds": built["seconds"], "pretrain/tokens": built["tokens"],
+                            "pretrain/tokens_per_s": built["tokens_per_s"]})
+        log_base_skills(model_dir)
+        mlflow.set_tag(f"{TAG_PREFIX}model_dir", str(model_dir))
+    return model_dir
+
+
 def prompt_templates_text() -> dict[str, str]:
     """The prompt strings a run depends on, logged verbatim with every training run."""
     return {"system": COT_SYSTEM, "cft_instruction": CFT_INSTRUCTION, "cft_input": CFT_INPUT,
@@ -96,6 +158,8 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     if is_done(out):
         summary = read_done(out) | {"reused": True}
         mlflow.set_tags({"cft.model_dir": summary["model_dir"], "cft.train_reused": "true"})
+        mlflow.log_metrics({f"train/{k}": summary[k] for k in ("steps", "examples", "target_tokens", "seconds")
+                            if summary.get(k) is not None})
         return summary
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
     dataset = build_dataset(config.data, progress=progress, truth=response_is_right,
@@ -108,15 +172,20 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     mlflow.log_params({"data.fingerprint": dataset.fingerprint, "base_model.path": base_path,
                        "data.records": len(records), "data.tokenized": len(tokenized.examples)})
     mlflow.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
+    started = time.perf_counter()
     result = train(base_path, tokenizer, tokenized.examples, out, config.train,
                    validate=_validator(config.validation), log_metrics=log_metrics, progress=progress)
+    seconds = time.perf_counter() - started
     summary = {"model_dir": str(result.model_dir), "steps": result.steps, "examples": result.examples,
                "target_tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
                "best_step": result.best_step, "best_val_accuracy": result.best_score,
                "validation": result.validation, "fingerprint": config.fingerprint,
-               "resumed_from_step": result.resumed_from_step, "run_id": mlflow.active_run().info.run_id}
+               "resumed_from_step": result.resumed_from_step, "run_id": mlflow.active_run().info.run_id,
+               "seconds": seconds, "mixed_precision": result.mixed_precision}
     mlflow.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
-                        "train/target_tokens": result.target_tokens})
+                        "train/target_tokens": result.target_tokens, "train/steps": result.steps,
+                        "train/seconds": seconds})
+    mlflow.log_param("train.mixed_precision_resolved", result.mixed_precision)
     if result.best_score is not None:
         mlflow.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
     mlflow.set_tag("cft.model_dir", str(result.model_dir))

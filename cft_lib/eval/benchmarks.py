@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cft_lib.data.microworld import WORLD_VERSION
 from cft_lib.data.records import BenchmarkItem
 from cft_lib.data.sources import load_micro_critique_split, load_micro_split, micro_splits
 from cft_lib.registry import Registry
@@ -24,13 +25,14 @@ class Benchmark:
 
 
 benchmarks: Registry[Benchmark] = Registry("benchmark")
-# Versions stay at 1 across grading version 2 of the paper benchmarks (unwrapping \text{...} around
-# an answer): the tiny models' word-level vocabulary has no \text or \textbf token, so no micro
-# output can contain one and no micro score can move.
+# The micro benchmarks' version is the micro-world's: world 2 (a closed fact table, distractors, new
+# splits) changed every item. Grading version 2 of the paper benchmarks (unwrapping \text{...}) moves
+# no micro score: the tiny models' word-level vocabulary has no \text or \textbf token.
 for _name in micro_splits:
-    benchmarks.add(_name, Benchmark(_name, "1", lambda limit, _n=_name: load_micro_split(_n, limit)))
+    benchmarks.add(_name, Benchmark(_name, WORLD_VERSION, lambda limit, _n=_name: load_micro_split(_n, limit)))
 
-benchmarks.add("micro-critique", Benchmark("micro-critique", "1", load_micro_critique_split, answer_type="verdict"))
+benchmarks.add("micro-critique", Benchmark("micro-critique", WORLD_VERSION, load_micro_critique_split,
+                                           answer_type="verdict"))
 
 def benchmark_versions(names: tuple[str, ...] | list[str]) -> dict[str, str]:
     """name -> version, for evaluation fingerprints: bumping a version re-runs its evaluations."""

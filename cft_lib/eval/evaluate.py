@@ -1,7 +1,9 @@
 """Evaluate a model on benchmarks: prompt → generate → extract → grade → aggregate.
 
 Returns per-benchmark accuracy with n and a 95% Wilson interval, and per-problem records
-(question, output, extracted, gold, correct) for the run's artifacts.
+(question, output, extracted, gold, correct) for the run's artifacts. Critique benchmarks
+(answer type "verdict": the micro-world's held-out critique set) are graded on the verdict and
+scored step by step as well (eval/critique_skill.py); they are not part of the solving average.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from cft_lib.eval.benchmarks import benchmarks
+from cft_lib.eval.critique_skill import critique_metrics, score_critique
 from cft_lib.eval.grading import extract_answer, is_equivalent
 from cft_lib.eval.prompts import prompt_templates
 from cft_lib.llm.base import GenerationBackend, GenerationConfig
@@ -52,17 +55,28 @@ class EvalResult:
     records: list[dict]
 
     @property
+    def solve_scores(self) -> list[BenchmarkScore]:
+        """Scores of solving benchmarks (critique benchmarks are judged, not solved)."""
+        return [s for s in self.scores if benchmarks.get(s.benchmark).answer_type != "verdict"]
+
+    @property
     def average(self) -> float:
-        return sum(s.accuracy for s in self.scores) / len(self.scores) if self.scores else 0.0
+        solve = self.solve_scores
+        return sum(s.accuracy for s in solve) / len(solve) if solve else 0.0
 
     def metrics(self) -> dict[str, float]:
-        """MLflow metric keys as in DESIGN.md: <benchmark>/accuracy, avg/accuracy, with n and CI."""
+        """MLflow metric keys as in DESIGN.md: <benchmark>/accuracy, avg/accuracy, with n and CI,
+        and critique/... skill metrics where a critique benchmark was evaluated."""
         out: dict[str, float] = {}
         for score in self.scores:
             low, high = score.wilson_interval()
             out |= {f"{score.benchmark}/accuracy": score.accuracy, f"{score.benchmark}/n": score.n,
                     f"{score.benchmark}/ci95_low": low, f"{score.benchmark}/ci95_high": high}
-        out["avg/accuracy"] = self.average
+        if self.solve_scores:
+            out["avg/accuracy"] = self.average
+        skill = [r["skill"] for r in self.records if r.get("skill") is not None]
+        if skill:
+            out |= {k: v for k, v in critique_metrics(skill).items() if v == v}  # NaN: no items of that kind
         return out
 
 
@@ -82,7 +96,10 @@ def evaluate(backend: GenerationBackend, config: EvalConfig) -> EvalResult:
         correct = is_equivalent(extracted, item.answer, name)
         totals[name][0] += 1
         totals[name][1] += int(correct)
-        records.append({"benchmark": name, "id": item.id, "question": item.question, "output": output,
-                        "extracted": extracted, "gold": item.answer, "correct": correct})
+        record = {"benchmark": name, "id": item.id, "question": item.question, "output": output,
+                  "extracted": extracted, "gold": item.answer, "correct": correct}
+        if benchmarks.get(name).answer_type == "verdict":
+            record["skill"] = score_critique(item.question, output)
+        records.append(record)
     scores = [BenchmarkScore(name, n, c) for name, (n, c) in totals.items()]
     return EvalResult(scores, records)

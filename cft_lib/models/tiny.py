@@ -21,10 +21,10 @@ from transformers import PreTrainedTokenizerBase, Qwen3Config, Qwen3ForCausalLM
 
 @dataclass(frozen=True)
 class TinyArchitecture:
-    hidden_size: int = 256
-    intermediate_size: int = 768
+    hidden_size: int = 64
+    intermediate_size: int = 256
     num_hidden_layers: int = 4
-    num_attention_heads: int = 4
+    num_attention_heads: int = 2
     max_position_embeddings: int = 1024
 
 

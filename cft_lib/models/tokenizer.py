@@ -33,7 +33,7 @@ def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
     return pre_tokenizers.Split(Regex(_PIECE_PATTERN), behavior="isolated")
 
 
-def collect_vocabulary(texts: Iterable[str], max_number: int = 999) -> list[str]:
+def collect_vocabulary(texts: Iterable[str], max_number: int = 99) -> list[str]:
     """All pieces of `texts` plus every integer up to `max_number`, in a deterministic order."""
     splitter = _pre_tokenizer()
     counts: collections.Counter[str] = collections.Counter()

@@ -1,76 +1,187 @@
-"""Regenerate a spec's paper table as Markdown from the MLflow store alone.
+"""Regenerate a spec's paper table as Markdown from the MLflow store alone, every number with its CI.
 
 No state is kept from the run that produced the numbers: the spec and profile are resolved to
-cell fingerprints, and each cell's newest FINISHED run with that fingerprint supplies its metrics.
-Our numbers and the paper's stand side by side, clearly labelled; the paper's rows that the
-profile does not bind are shown with the paper's numbers only.
+cell fingerprints, each (cell, seed)'s newest FINISHED run with that fingerprint supplies its
+per-problem records (the `eval/records.jsonl` artifact), and every figure is recomputed from
+them with a bootstrap over problems and seeds (report/stats.py). Our numbers and the paper's
+stand side by side; the paper's rows that the profile does not bind show the paper's number only.
+
+Blocks: the paper's table (with AVG and Δ = CFT − best SFT where the spec asks), paired
+differences between every two cells, the critique
+skill of every cell (where the profile scores one), the tiny base model (what it has stored),
+training (steps, examples, tokens, time) and the cells with their fingerprints and runs.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from cft_lib.ablation.runner import finished_cell_runs
-from cft_lib.ablation.specs import Ablation
-from cft_lib.tracking import tracking_uri
+from cft_lib.ablation.specs import Ablation, ResolvedCell
+from cft_lib.data.noise import ERROR_KINDS
+from cft_lib.report.stats import Bootstrap, Estimate, Outcomes, interval, seed_resamples
+from cft_lib.tracking import mlflow_client, tracking_uri
 
 MISSING = "—"
+DELTA = "Δ = CFT − SFT_best"
+AVG = "AVG"
+SFT_METHODS = ("sft", "sft-verified", "sft-teacher")
 
 
 def report_path(ablation: Ablation, root: Path | None = None) -> Path:
     return (root or Path("reports")) / ablation.profile_name / f"{ablation.name}.md"
 
 
-def collect(ablation: Ablation) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """(ours, paper) as benchmark-by-cell frames of percentages, and the runs used per cell label."""
-    runs = finished_cell_runs([c.fingerprint for c in ablation.cells])
-    spec = ablation.spec
-    labels = [c.label for c in ablation.cells]
-    ours = pd.DataFrame(index=spec.benchmarks, columns=labels, dtype=float)
-    used = {}
+# ---------------------------------------------------------------------------------------------
+# Reading the store
+
+
+@dataclass
+class CellRuns:
+    """The finished runs of one labelled cell (one per seed) and their per-problem records."""
+
+    label: str
+    cells: list[ResolvedCell]
+    runs: list[Any] = field(default_factory=list)  # MLflow runs, in seed order; only seeds that finished
+    records: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return self.cells[0].choices["method"]
+
+    def metric(self, key: str) -> float | None:
+        """Mean over seeds of a run metric (None if no run has it)."""
+        values = [r.data.metrics[key] for r in self.runs if key in r.data.metrics]
+        return sum(values) / len(values) if values else None
+
+
+def _records(run: Any) -> list[dict[str, Any]]:
+    mlflow = mlflow_client()
+    path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="eval/records.jsonl")
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def collect(ablation: Ablation) -> dict[str, CellRuns]:
+    """label -> its runs and records, in the spec's order."""
+    found = finished_cell_runs([c.fingerprint for c in ablation.cells])
+    out: dict[str, CellRuns] = {}
     for cell in ablation.cells:
-        run = runs.get(cell.fingerprint)
-        used[cell.label] = run
-        if run is None:
-            continue
-        for paper_name, ours_name in cell.benchmark_map.items():
-            value = run.data.metrics.get(f"{ours_name}/accuracy")
-            if value is not None:
-                ours.loc[paper_name, cell.label] = 100 * value
-    paper = pd.DataFrame(index=spec.benchmarks, columns=labels, dtype=float)
-    for row, values in spec.paper.items():
-        for column, value in values.items():
-            if row in paper.index and column in paper.columns and value is not None:
-                paper.loc[row, column] = value
-    return ours, paper, used
+        entry = out.setdefault(cell.label, CellRuns(cell.label, []))
+        entry.cells.append(cell)
+        run = found.get(cell.fingerprint)
+        if run is not None:
+            entry.runs.append(run)
+            entry.records.append(_records(run))
+    return out
 
 
-DELTA = "Δ = CFT − SFT_best"
+# ---------------------------------------------------------------------------------------------
+# Outcome matrices
 
 
-def with_summaries(ablation: Ablation, ours: pd.DataFrame, paper: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Add the layout's extras: an AVG benchmark entry and a Δ (best CFT minus best SFT) cell entry."""
-    ours, paper = ours.copy(), paper.copy()
-    extras = ablation.spec.layout.extra
-    if "AVG" in extras:
-        published = ablation.spec.paper.get("AVG", {})
-        ours.loc["AVG"] = ours.mean(skipna=True)
-        paper.loc["AVG"] = [published.get(c, paper[c].mean(skipna=True)) for c in paper.columns]
-    if "DELTA" in extras:
-        methods = {c.label: c.choices["method"] for c in ablation.cells}
-        cft = [label for label, m in methods.items() if m == "cft"]
-        sft = [label for label, m in methods.items() if m.startswith("sft")]
-        if cft and sft:
-            ours[DELTA] = ours[cft].max(axis=1) - ours[sft].max(axis=1)
-            paper[DELTA] = paper[cft].max(axis=1) - paper[sft].max(axis=1)
-    return ours, paper
+def solve_outcomes(cells: dict[str, CellRuns], benchmark: str) -> dict[str, Outcomes]:
+    """label -> (seeds x problems) correctness on `benchmark`, problems aligned by id across cells."""
+    per_label: dict[str, list[dict[str, bool]]] = {}
+    for label, entry in cells.items():
+        rows = [{r["id"]: bool(r["correct"]) for r in records if r["benchmark"] == benchmark}
+                for records in entry.records]
+        rows = [row for row in rows if row]
+        if rows:
+            per_label[label] = rows
+    if not per_label:
+        return {}
+    common = sorted(set.intersection(*(set(row) for rows in per_label.values() for row in rows)))
+    return {label: Outcomes.of([[float(row[i]) for i in common] for row in rows]) for label, rows in per_label.items()
+            if common}
 
 
-def _fmt(value: Any) -> str:
-    return MISSING if value is None or pd.isna(value) else f"{value:.1f}"
+def skill_outcomes(entry: CellRuns, benchmark: str) -> dict[str, Outcomes]:
+    """measure -> (seeds x items) numerators and denominators of each critique-skill measure."""
+    per_seed = [sorted((r for r in records if r["benchmark"] == benchmark and r.get("skill")), key=lambda r: r["id"])
+                for records in entry.records]
+    per_seed = [rows for rows in per_seed if rows]
+    if not per_seed:
+        return {}
+    width = min(len(rows) for rows in per_seed)
+    per_seed = [rows[:width] for rows in per_seed]
+
+    def measure(value, counts) -> Outcomes:
+        weights = [[1.0 if counts(r["skill"]) else 0.0 for r in rows] for rows in per_seed]
+        values = [[float(value(r["skill"])) if counts(r["skill"]) else 0.0 for r in rows] for rows in per_seed]
+        return Outcomes.of(values, weights)
+
+    def every(_):
+        return True
+
+    def wrong(s):
+        return s["truth"] == "wrong"
+
+    out = {
+        "verdict accuracy": measure(lambda s: s["verdict_correct"], every),
+        "says right": measure(lambda s: s["verdict"] == "right", every),
+        "first wrong step named": measure(lambda s: s["located"], wrong),
+        "recomputed values": Outcomes.of([[float(r["skill"]["values_right"]) for r in rows] for rows in per_seed],
+                                         [[float(r["skill"]["values_total"]) for r in rows] for rows in per_seed]),
+        "false flags": measure(lambda s: s["verdict"] == "wrong", lambda s: s["truth"] == "right"),
+    }
+    for kind in ERROR_KINDS:
+        out[f"caught: {kind.replace('_', ' ')}"] = measure(lambda s: s["verdict"] == "wrong",
+                                                            lambda s, k=kind: s["kind"] == k)
+    out["no verdict"] = measure(lambda s: s["verdict"] is None, every)
+    return out
+
+
+class Replicates:
+    """Point values and bootstrap replicates of every (benchmark, cell) measure, sharing resamples:
+    the same problems for every cell of a benchmark, the same seeds for every benchmark of a cell."""
+
+    def __init__(self, table: dict[str, dict[str, Outcomes]]) -> None:
+        self.points: dict[str, float] = {}
+        self.columns: dict[str, np.ndarray] = {}
+        seeds: dict[str, np.ndarray] = {}
+        for benchmark, cells in table.items():
+            if not cells:
+                continue
+            boot = Bootstrap(next(iter(cells.values())).values.shape[1], stream=benchmark)
+            for cell, outcomes in cells.items():
+                n_seeds = outcomes.values.shape[0]
+                if cell not in seeds or seeds[cell].shape[1] != n_seeds:
+                    seeds[cell] = seed_resamples(n_seeds, stream=cell)
+                key = f"{benchmark}|{cell}"
+                self.points[key] = outcomes.point
+                self.columns[key] = boot.replicate(outcomes, seeds[cell])
+
+    def has(self, benchmark: str, cell: str) -> bool:
+        return f"{benchmark}|{cell}" in self.points
+
+    def estimate(self, statistic) -> Estimate:
+        """`statistic(get)` where get(benchmark, cell) gives a number or an array of replicates."""
+        point = statistic(lambda b, c: self.points[f"{b}|{c}"])
+        return interval(float(point), np.asarray(statistic(lambda b, c: self.columns[f"{b}|{c}"])))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _fmt(value: float | None) -> str:
+    return MISSING if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
+
+
+def _fmt_ci(estimate: Estimate | None, mark: bool = False) -> str:
+    if estimate is None or math.isnan(estimate.value):
+        return MISSING
+    if math.isnan(estimate.low):
+        return f"{estimate.value:.1f}"
+    star = "*" if mark and estimate.excludes_zero else ""
+    return f"{estimate.value:.1f} [{estimate.low:.1f}, {estimate.high:.1f}]{star}"
 
 
 def _markdown(header: list[str], rows: list[list[str]]) -> str:
@@ -79,59 +190,266 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def render(ablation: Ablation, command: str) -> str:
-    ours, paper, used = collect(ablation)
-    spec, profile = ablation.spec, ablation.profile
-    bound = {name: ours_name for c in ablation.cells for name, ours_name in c.benchmark_map.items()}
-    out = [
-        f"<!-- Generated file: do not edit by hand. Regenerate with `{command}`. -->",
-        f"_Generated by `{command}` from the MLflow store `{tracking_uri()}`._",
-        "",
-        f"# {spec.table}: {spec.title}",
-        "",
-        f"Accuracy (%). **ours** = this project, profile `{ablation.profile_name}`; **paper** = the numbers "
-        "published in the CFT paper for the same cell. At the tiny profile the benchmarks are micro-world "
-        "stand-ins, so compare directions and gaps, not absolute values.",
-        "",
-    ]
+def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[str], list[list[str]], list[str]]:
+    """(header, rows, notes) of the paper's table, ours with CIs beside the paper's numbers."""
+    spec = ablation.spec
+    bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
+    labels = list(cells)
+    table = {name: solve_outcomes(cells, ours) for name, ours in bound.items()}
+    reps = Replicates(table)
+    measured = [name for name in spec.benchmarks if name in bound and table.get(name)]
+
+    ours: dict[tuple[str, str], Estimate | None] = {}
+    for name in spec.benchmarks:
+        for label in labels:
+            ours[name, label] = reps.estimate(lambda get, n=name, c=label: get(n, c)) if reps.has(name, label) else None
+    extras = spec.layout.extra
+    rows_order = list(spec.benchmarks)
+    if AVG in extras:
+        rows_order.append(AVG)
+        for label in labels:
+            complete = measured and all(reps.has(n, label) for n in measured)
+            ours[AVG, label] = reps.estimate(lambda get, c=label: _mean([get(n, c) for n in measured])) \
+                if complete else None
+
+    paper = {(row, col): v for row, values in spec.paper.items() for col, v in values.items() if v is not None}
+    if AVG in extras:
+        for label in labels:
+            if (AVG, label) not in paper:
+                values = [paper.get((n, label)) for n in spec.benchmarks]
+                if values and all(v is not None for v in values):
+                    paper[AVG, label] = sum(values) / len(values)
+    columns = list(labels)
+    cft = [label for label in labels if cells[label].method == "cft"]
+    sft = [label for label in labels if cells[label].method in SFT_METHODS]
+    if "DELTA" in extras and cft and sft:
+        columns.append(DELTA)
+        for row in rows_order:
+            names = measured if row == AVG else [row]
+            have = names and all(reps.has(n, c) for n in names for c in cft + sft)
+            ours[row, DELTA] = reps.estimate(lambda get, ns=tuple(names): _best(
+                [_mean([get(n, c) for n in ns]) for c in cft]) - _best(
+                [_mean([get(n, c) for n in ns]) for c in sft])) if have else None
+            p_cft = [paper.get((row, c)) for c in cft]
+            p_sft = [paper.get((row, c)) for c in sft]
+            if all(v is not None for v in p_cft + p_sft):
+                paper[row, DELTA] = max(p_cft) - max(p_sft)
+
+    def value(row: str, col: str) -> str:
+        estimate = ours.get((row, col))
+        return _fmt_ci(None if estimate is None else estimate.scaled(100), mark=col == DELTA)
 
     def benchmark_label(name: str) -> str:
-        if name == "AVG":
+        if name == AVG:
             return "**AVG**"
         return f"{name} → {bound[name]}" if name in bound else f"{name}*"
 
-    ours, paper = with_summaries(ablation, ours, paper)
     if spec.layout.rows == "cell":
-        ours, paper = ours.T, paper.T
-        corner, row_label, column_label = "Cell", str, benchmark_label
+        header = ["Cell"] + [f"{benchmark_label(r)} ({who})" for r in rows_order for who in ("ours", "paper")]
+        body = [[col] + [v for r in rows_order for v in (value(r, col), _fmt(paper.get((r, col))))] for col in columns]
     else:
-        corner, row_label, column_label = "Task", benchmark_label, str
-    header = [corner] + [f"{column_label(c)} ({who})" for c in ours.columns for who in ("ours", "paper")]
-    rows = [[row_label(r)] + [v for c in ours.columns for v in (_fmt(ours.loc[r, c]), _fmt(paper.loc[r, c]))]
-            for r in ours.index]
-    out.append(_markdown(header, rows))
-    out += ["", f"\\* not bound in profile `{ablation.profile_name}`: the paper's number only. AVG (ours) averages "
-            "the benchmarks bound in this profile; AVG (paper) is the paper's own average.",
-            "", "## Benchmarks", ""]
+        header = ["Task"] + [f"{c} ({who})" for c in columns for who in ("ours", "paper")]
+        body = [[benchmark_label(r)] + [v for c in columns for v in (value(r, c), _fmt(paper.get((r, c))))]
+                for r in rows_order]
+    notes = [f"\\* not bound in profile `{ablation.profile_name}`: the paper's number only."]
+    if AVG in extras:
+        notes.append("AVG (ours) averages the benchmarks bound in this profile; AVG (paper) is the paper's own "
+                     "average.")
+    if DELTA in columns:
+        notes.append("Δ (ours) is the best CFT cell minus the best SFT cell, the best chosen inside every bootstrap "
+                     "resample; a trailing * marks a Δ whose 95% CI excludes 0.")
+    return header, body, notes
+
+
+def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
+    """Every pair of measured cells: paired Δ (later cell − earlier one) per bound benchmark and on AVG,
+    with a paired bootstrap CI over problems (and seeds); * where the CI excludes 0."""
+    bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
+    names = [n for n in ablation.spec.benchmarks if n in bound]
+    table = {name: solve_outcomes(cells, bound[name]) for name in names}
+    reps = Replicates(table)
+    names = [n for n in names if table.get(n)]
+    labels = [label for label in cells if names and all(reps.has(n, label) for n in names)]
+    if len(labels) < 2:
+        return []
+    rows = []
+    for i, first in enumerate(labels):
+        for second in labels[i + 1:]:
+            row = [f"{second} − {first}"]
+            for n in names:
+                row.append(_fmt_ci(reps.estimate(lambda get, n=n, a=first, b=second: get(n, b) - get(n, a))
+                                   .scaled(100), mark=True))
+            row.append(_fmt_ci(reps.estimate(lambda get, a=first, b=second: _mean([get(n, b) for n in names])
+                                             - _mean([get(n, a) for n in names])).scaled(100), mark=True))
+            rows.append(row)
+    header = ["Δ (points)", *[f"{n} → {bound[n]}" for n in names], "AVG"]
+    return ["## Paired differences", "",
+            "Each pair of cells on the same problems: Δ in accuracy points with its paired 95% bootstrap CI; "
+            "* marks a Δ whose CI excludes 0 (a difference the evaluation can tell from noise).", "",
+            _markdown(header, rows), ""]
+
+
+def _mean(values: list) -> Any:
+    return sum(values) / len(values)
+
+
+def _best(values: list) -> Any:
+    return np.maximum.reduce(values) if isinstance(values[0], np.ndarray) else max(values)
+
+
+def _skill_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
+    benchmark = ablation.profile.eval.critique_benchmark
+    if not benchmark:
+        return []
+    per_label = {label: skill_outcomes(entry, benchmark) for label, entry in cells.items()}
+    per_label = {label: measures for label, measures in per_label.items() if measures}
+    if not per_label:
+        return []
+    measures = list(next(iter(per_label.values())))
+    rows = []
+    for label, outcomes in per_label.items():
+        row = [label]
+        for measure in measures:
+            reps = Replicates({f"critique:{measure}": {label: outcomes[measure]}})
+            row.append(_fmt_ci(reps.estimate(lambda get, m=measure, c=label: get(f"critique:{m}", c)).scaled(100)))
+        rows.append(row)
+    n = next(iter(per_label.values()))["verdict accuracy"].values.shape[1]
+    return ["## Critique skill", "",
+            f"Each cell critiques the {n} held-out responses of `{benchmark}` (half right, the rest split evenly over "
+            "the four error kinds) in the CFT prompt; its critiques are read step by step (cft_lib/eval/"
+            "critique_skill.py). % with 95% CIs. *says right*: share of \"right\" verdicts; *first wrong step named*: "
+            "over wrong responses; *recomputed values*: the critique's value for each step of the problem is the "
+            "right one; *false flags*: right responses called wrong.", "",
+            _markdown(["Cell", *measures], rows)]
+
+
+def _base_block(ablation: Ablation) -> list[str]:
+    recipes = {c.tiny_recipe.fingerprint: c.tiny_recipe for c in ablation.cells if c.base_model == "tiny"}
+    if not recipes:
+        return []
+    client = mlflow_client().MlflowClient()
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    out = ["## Tiny base model", ""]
+    for key, recipe in recipes.items():
+        runs = client.search_runs(experiments, f"tags.`cft.stage` = 'base-model' and tags.`cft.fingerprint` = '{key}' "
+                                               "and attributes.status = 'FINISHED'",
+                                  order_by=["attributes.start_time DESC"], max_results=1)
+        if not runs:
+            out.append(f"Recipe `{key}`: no finished build run in this store (built outside `cft ablation`).")
+            continue
+        m, p = runs[0].data.metrics, runs[0].data.params
+        arch = recipe.architecture
+        facts = ", ".join(f"{op} {_fmt(100 * m[f'facts/accuracy_{op}'])}" for op in
+                          ("add", "subtract", "multiply", "divide") if f"facts/accuracy_{op}" in m)
+        rows = [
+            ["fact accuracy, whole table", f"{_fmt(100 * m.get('facts/accuracy', math.nan))} "
+                                           f"(n = {int(m.get('facts/n', 0))}; {facts})"],
+            ["true result outscores a slip", _fmt(100 * m.get("facts/true_beats_slip", math.nan))],
+            ["step accuracy in problems (teacher-forced)", _wilson(m, "steps/accuracy", "steps/n")],
+            ["held-out problems solved (micro-val)", _wilson(m, "base/micro-val/accuracy", "base/micro-val/n")],
+            ["pre-training", f"{int(m.get('pretrain/tokens', 0)):,} tokens in {m.get('pretrain/seconds', 0):.0f} s "
+                             f"({p.get('train.mixed_precision_resolved', '?')} precision: 'no' = fp32)"],
+            ["recipe", f"{recipe.problems:,} problems, each fact practised {recipe.fact_exposures}x, critique share "
+                       f"{recipe.critique_share}, solution noise {recipe.solution_noise}; {arch.num_hidden_layers} "
+                       f"layers, width {arch.hidden_size}"],
+        ]
+        out += [f"Recipe `{key}`, build run `{runs[0].info.run_id}`. %; CIs are Wilson 95% intervals.", "",
+                _markdown(["what", "value"], rows), ""]
+    return out
+
+
+def _wilson(metrics: dict[str, float], key: str, n_key: str) -> str:
+    if key not in metrics or n_key not in metrics:
+        return MISSING
+    p, n = metrics[key], metrics[n_key]
+    z = 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return f"{100 * p:.1f} [{100 * max(0, centre - half):.1f}, {100 * min(1, centre + half):.1f}] (n = {int(n)})"
+
+
+def _training_block(cells: dict[str, CellRuns]) -> list[str]:
+    rows = []
+    for label, entry in cells.items():
+        if entry.method == "base" or not entry.runs:
+            continue
+        seconds, best = entry.metric("train/seconds"), entry.metric("val/best_accuracy")
+        rows.append([label, entry.method, _int(entry.metric("train/examples")), _int(entry.metric("train/steps")),
+                     _int(entry.metric("train/target_tokens")), MISSING if seconds is None else f"{seconds:.0f}",
+                     _fmt(None if best is None else 100 * best)])
+    if not rows:
+        return []
+    return ["## Training", "",
+            "Every SFT and CFT cell trains on the same number of records for one epoch with the same batch size, so "
+            "they get **equal examples and optimizer steps** (the paper's protocol: 50K records each); their target "
+            "tokens differ (a critique is longer than a solution). Means over seeds.", "",
+            _markdown(["cell", "method", "examples", "steps", "target tokens", "train seconds", "best val %"], rows),
+            ""]
+
+
+def _int(value: float | None) -> str:
+    return MISSING if value is None else f"{value:,.0f}"
+
+
+def render(ablation: Ablation, command: str) -> str:
+    cells = collect(ablation)
+    spec = ablation.spec
+    header, body, notes = _main_table(ablation, cells)
+    seeds = ablation.seeds
+    out = [
+        f"<!-- Generated file: do not edit by hand. Regenerate with `{command}`. -->",
+        f"_Generated by `{command}` from the MLflow store `{_safe_uri(tracking_uri())}`._",
+        "",
+        f"# {spec.table}: {spec.title}",
+        "",
+        f"Accuracy (%). **ours** = this project, profile `{ablation.profile_name}`, "
+        + (f"mean over seeds {seeds}" if len(seeds) > 1 else f"one seed ({seeds[0]})")
+        + ", with a 95% CI in brackets (bootstrap over problems"
+        + (" and seeds" if len(seeds) > 1 else "") + ", 2,000 resamples; cells compared on the same problems); "
+        "**paper** = the numbers published in the CFT paper for the same cell. At the tiny profile the benchmarks "
+        "are micro-world stand-ins, so compare directions and gaps, not absolute values.",
+        "",
+        _markdown(header, body),
+        "",
+        " ".join(notes),
+        "",
+    ]
+    out += _differences_block(ablation, cells)
+    out += _skill_block(ablation, cells) + [""]
+    out += _base_block(ablation)
+    out += _training_block(cells)
+    out += ["## Benchmarks", ""]
+    bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
     counts = []
     for name in spec.benchmarks:
         ours_name = bound.get(name)
-        n = next((int(run.data.metrics[f"{ours_name}/n"]) for run in used.values()
-                  if run is not None and ours_name and f"{ours_name}/n" in run.data.metrics), None)
+        n = next((int(run.data.metrics[f"{ours_name}/n"]) for entry in cells.values() for run in entry.runs
+                  if ours_name and f"{ours_name}/n" in run.data.metrics), None)
         counts.append([name, ours_name or MISSING, str(n) if n is not None else MISSING])
     out.append(_markdown(["paper benchmark", f"ours ({ablation.profile_name})", "problems"], counts))
     out += ["", "## Cells", ""]
     cell_rows = []
     for cell in ablation.cells:
-        run = used.get(cell.label)
+        entry = cells[cell.label]
+        run = next((r for r in entry.runs if r.data.tags.get("cft.fingerprint") == cell.fingerprint), None)
         choices = ", ".join(f"{k}={v}" for k, v in cell.choices.items())
-        teacher = profile.teachers.get(cell.choices.get("teacher", "")) if cell.choices["method"] != "base" else None
+        teacher = ablation.profile.teachers.get(cell.choices.get("teacher", "")) \
+            if cell.choices["method"] != "base" else None
         binding = MISSING
         if teacher is not None:
             binding = teacher.kind + (f" (error rate {teacher.error_rate})" if teacher.error_rate is not None else "")
-        cell_rows.append([cell.label, choices, binding, cell.fingerprint, run.info.run_id if run else "not run"])
+        cell_rows.append([ablation.run_name(cell), choices, binding, cell.fingerprint,
+                          run.info.run_id if run else "not run"])
     out.append(_markdown(["cell", "choices", "teacher binding", "fingerprint", "MLflow run"], cell_rows))
     return "\n".join(out) + "\n"
+
+
+def _safe_uri(uri: str) -> str:
+    """The tracking URI without credentials (user:password@ is dropped)."""
+    scheme, sep, rest = uri.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
 
 
 def write_report(ablation: Ablation, root: Path | None = None) -> Path:

@@ -1,9 +1,10 @@
 """The micro-world oracle teacher: exact critiques with a configurable, realistic error rate.
 
 It reads only the question and response texts (parsing them back with the micro-world's own
-grammar), names the first wrong step with its right value, and - like good teacher critiques in
-the paper's appendix - re-derives the rest of the solution from the question and ends with the
-correct boxed answer and a verdict.
+grammar) and writes critiques in the format of data/critiques.py: each step of the response
+restated, recomputed from the question and from the checked value before it, and compared by size
+(right, too high, too low), so the first wrong step is named and the corrected derivation carried
+on after it; then the final answers compared, and a verdict.
 
 With probability `error_rate` a critique is wrong the way LLM critiques go wrong (Section 4.1):
 it misses a real error, or flags a correct step. judge() returns the verdict of the same
@@ -14,9 +15,10 @@ Every call is deterministic in (seed, question, response): asking twice gives th
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
+from cft_lib.data.critiques import answer_line, conclusion_line, step_line
 from cft_lib.data.microworld import (
+    TABLE,
     Problem,
     Solution,
     SolutionStep,
@@ -30,85 +32,63 @@ from cft_lib.data.noise import noisy_solution
 from cft_lib.errors import DataError
 from cft_lib.teachers.base import parse_verdict, teachers
 
-_OP_WORDS = {"+": "add", "-": "subtract", "*": "multiply by", "/": "divide by"}
 
-
-def _eq(step: SolutionStep) -> str:
-    return f"{step.left} {step.op} {step.right} = {step.result}"
-
-
-@dataclass(frozen=True)
-class _Walk:
-    lines: list[str]
-    verdict: bool
-    answer: int
-
-
-def _walk(problem: Problem, solution: Solution) -> _Walk:
-    """An exact critique: check each written step against the question, re-derive after an error."""
-    right = correct_solution(problem).steps
-    lines: list[str] = []
-    error_found = False
-    for index, expected in enumerate(right, start=1):
-        written = solution.steps[index - 1] if index <= len(solution.steps) else None
-        if error_found:
-            lines.append(f"Step {index} should then be {_eq(expected)}.")
-        elif written == expected:
-            lines.append(f"Step {index}: {_eq(expected)} is correct.")
-        else:
-            error_found = True
-            lines.append(f"Step {index}: {_explain(written, expected)} This step is wrong.")
-    if not error_found and len(solution.steps) > len(right):
-        error_found = True
-        lines.append(f"The question has only {len(right)} steps, but the solution goes on.")
-    if not error_found and solution.final != problem.answer:
-        error_found = True
-        shown = "no boxed answer" if solution.final is None else f"\\boxed{{{solution.final}}}"
-        lines.append(f"The steps give {problem.answer}, but the solution writes {shown}.")
-    return _Walk(lines, not error_found, problem.answer)
-
-
-def _explain(written: SolutionStep | None, expected: SolutionStep) -> str:
-    if written is None:
-        return f"the solution stops early; it should be {_eq(expected)}."
-    if written.op != expected.op:
-        return (f"the question says to {_OP_WORDS[expected.op]} {expected.right}, "
-                f"so it is {_eq(expected)}, not {_eq(written)}.")
-    if written.right != expected.right:
-        return f"the question gives {expected.right}, not {written.right}, so it is {_eq(expected)}."
-    if written.left != expected.left:
-        return f"it should start from {expected.left}: {_eq(expected)}."
-    return f"{expected.left} {expected.op} {expected.right} is {expected.result}, not {written.result}."
-
-
-def _render(walk: _Walk, answer: int, verdict: bool) -> str:
-    if verdict:
-        tail = f"The final answer \\boxed{{{answer}}} is correct.\nConclusion: right"
-    else:
-        tail = f"The correct answer is \\boxed{{{answer}}}.\nConclusion: wrong"
-    return "\n".join([*walk.lines, tail])
-
-
-def _missed_error(solution: Solution) -> _Walk:
-    """A wrong critique of a wrong solution: every written step waved through."""
-    lines = [f"Step {i}: {_eq(s)} is correct." for i, s in enumerate(solution.steps, start=1)]
-    return _Walk(lines, True, solution.final if solution.final is not None else 0)
-
-
-def _false_alarm(problem: Problem, rng: random.Random) -> _Walk:
-    """A wrong critique of a right solution: a correct step 'corrected' to a wrong value."""
-    right = correct_solution(problem).steps
-    at = rng.randrange(len(right))
-    lines = [f"Step {i}: {_eq(s)} is correct." for i, s in enumerate(right[:at], start=1)]
-    bad = right[at].result + rng.choice([-1, 1]) * rng.randint(1, 9)
-    lines.append(f"Step {at + 1}: {right[at].left} {right[at].op} {right[at].right} is {bad}, "
-                 f"not {right[at].result}. This step is wrong.")
-    current = bad
-    for index, step in enumerate(problem.steps[at + 1:], start=at + 2):
+def _checks_from(problem: Problem, at: int, value: int) -> list[SolutionStep] | None:
+    """The question's steps from step `at` (0-based) on, started from `value`; None if that leaves the table."""
+    checks, current = [], value
+    for step in problem.steps[at:]:
+        if not TABLE.holds(current, step.op, step.operand):
+            return None
         result = apply_op(current, step.op, step.operand)
-        lines.append(f"Step {index} should then be {current} {step.op} {step.operand} = {result}.")
+        checks.append(SolutionStep(current, step.op, step.operand, result))
         current = result
-    return _Walk(lines, False, current)
+    return checks
+
+
+def _lines(solution: Solution, checks: list[SolutionStep], answer: int) -> list[str]:
+    """Restate-check-compare lines for every step (the longer of response and check) and the answer."""
+    lines = []
+    for index in range(max(len(solution.steps), len(checks))):
+        written = solution.steps[index] if index < len(solution.steps) else None
+        check = checks[index] if index < len(checks) else None
+        lines.append(step_line(index + 1, written, check))
+    return lines + [answer_line(solution.final, answer)]
+
+
+def exact_critique(problem: Problem, solution: Solution) -> tuple[list[str], bool]:
+    """An exact critique (data/critiques.py format) and its verdict."""
+    right = correct_solution(problem)
+    checks = [SolutionStep(s.left, s.op, s.right, s.result) for s in right.steps]
+    return _lines(solution, checks, right.final), solution == right and len(solution.steps) == len(right.steps)
+
+
+def _missed_error(solution: Solution) -> list[str]:
+    """A wrong critique of a wrong solution: every written step "checked" by repeating it."""
+    final = solution.final if solution.final is not None else (solution.steps[-1].result if solution.steps else 0)
+    return _lines(solution, list(solution.steps), final)
+
+
+def _false_alarm(problem: Problem, solution: Solution, rng: random.Random) -> list[str]:
+    """A wrong critique of a right solution: one step "recomputed" to a wrong value, and the check
+    carried on from it (the way a careless critic goes wrong)."""
+    right = correct_solution(problem)
+    for _ in range(20):
+        at = rng.randrange(len(right.steps))
+        step = right.steps[at]
+        bad = rng.choice([v for v in range(step.result - 3, step.result + 4)
+                          if v != step.result and 0 <= v <= TABLE.max_value])
+        later = _checks_from(problem, at + 1, bad)
+        if later is not None:
+            checks = [SolutionStep(s.left, s.op, s.right, s.result) for s in right.steps[:at]]
+            checks += [SolutionStep(step.left, step.op, step.right, bad), *later]
+            return _lines(solution, checks, checks[-1].result)
+    # no wrong value carries through the later steps: misjudge the final answer instead
+    bad = rng.choice([v for v in range(right.final - 3, right.final + 4) if v != right.final and v >= 0])
+    return _lines(solution, [SolutionStep(s.left, s.op, s.right, s.result) for s in right.steps], bad)
+
+
+def _render(lines: list[str], verdict: bool) -> str:
+    return "\n".join([*lines, conclusion_line(verdict)])
 
 
 @teachers.register("oracle")
@@ -134,15 +114,13 @@ class OracleTeacher:
     def critique(self, question: str, response: str) -> str:
         problem = self._problem(question)
         solution = parse_solution(response)
-        walk = _walk(problem, solution)
+        lines, verdict = exact_critique(problem, solution)
         rng = self._rng("critique", question, response)
         if rng.random() >= self.error_rate:
-            return _render(walk, walk.answer, walk.verdict)
-        if walk.verdict:
-            wrong = _false_alarm(problem, rng)
-            return _render(wrong, wrong.answer, False)
-        wrong = _missed_error(solution)
-        return _render(wrong, wrong.answer, True)
+            return _render(lines, verdict)
+        if verdict:
+            return _render(_false_alarm(problem, solution, rng), False)
+        return _render(_missed_error(solution), True)
 
     def judge(self, question: str, response: str) -> bool:
         return bool(parse_verdict(self.critique(question, response)))

@@ -43,6 +43,8 @@ class MicroBatch:
 
 
 def _labels(example: TokenizedExample) -> list[int]:
+    if example.target_mask is not None:
+        return [t if keep else IGNORE_INDEX for t, keep in zip(example.input_ids, example.target_mask, strict=True)]
     return [IGNORE_INDEX] * example.n_prompt + example.input_ids[example.n_prompt:]
 
 

@@ -43,6 +43,8 @@ def training_key(model_path: str | os.PathLike, config: TrainConfig, examples: l
     digest = hashlib.sha256(json.dumps([str(model_path), repr(config), launch]).encode())
     for example in examples:  # every token: a resumed training must see exactly the same data
         digest.update(array("q", [len(example.input_ids), example.n_prompt, *example.input_ids]).tobytes())
+        if example.target_mask is not None:
+            digest.update(bytes(example.target_mask))
     return digest.hexdigest()[:16]
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from cft_lib.errors import ConfigError
 from cft_lib.train.batching import BATCHING_MODES
+from cft_lib.train.precision import PRECISIONS
 
 SCHEDULERS = ("cosine", "linear", "constant")
-PRECISIONS = ("no", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,9 @@ class TrainConfig:
     # tiny model (benchmarks/train_throughput.py); on GPUs with varlen attention, packed is the norm.
     batching: str = "grouped"
     group_window: int = 8  # grouped: sort by length within this many global batches (1 = within one)
-    mixed_precision: str = "bf16"  # no | bf16 | fp16 (autocast; CPU supports bf16)
+    # auto | no | bf16 | fp16 (autocast). auto: bf16 only where the CPU or GPU computes it natively and
+    # faster (train/precision.py); without native bf16 a CPU runs bf16 ~60x slower than fp32.
+    mixed_precision: str = "auto"
     seed: int = 0
     num_validations: int = 4  # validation points spread over training (0: none, keep the last)
 

@@ -19,14 +19,21 @@ from cft_lib.data.records import TrainingRecord
 
 @dataclass(frozen=True)
 class TokenizedExample:
-    """Token ids of prompt + completion; `n_prompt` leading tokens carry no loss."""
+    """Token ids of prompt + completion; `n_prompt` leading tokens carry no loss.
+
+    `target_mask` (one 0/1 per token), where given, says exactly which tokens carry loss instead
+    (the tiny model's fact-practice lines: only each line's result is predictable).
+    """
 
     id: str
     input_ids: list[int]
     n_prompt: int
+    target_mask: tuple[int, ...] | None = None
 
     @property
     def n_target(self) -> int:
+        if self.target_mask is not None:
+            return sum(self.target_mask)
         return len(self.input_ids) - self.n_prompt
 
 

@@ -31,6 +31,7 @@ from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase, get_sche
 from cft_lib.train import checkpoints
 from cft_lib.train.batching import micro_batches, target_loss_sum
 from cft_lib.train.config import TrainConfig
+from cft_lib.train.precision import resolve_precision
 from cft_lib.train.tokenize import TokenizedExample
 
 Validator = Callable[[torch.nn.Module, PreTrainedTokenizerBase], float]
@@ -51,6 +52,7 @@ class TrainResult:
     best_score: float | None = None
     validation: list[tuple[int, float]] = field(default_factory=list)
     resumed_from_step: int | None = None  # set when this call continued an interrupted training
+    mixed_precision: str = "no"  # what `auto` resolved to on this machine (logged with the run)
 
 
 def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> list[list[TokenizedExample]]:
@@ -95,6 +97,7 @@ def train(
     log_metrics: MetricLogger | None = None,
     progress: bool = True,
     checkpoint_interval_s: float | None = None,
+    desc: str = "train",
 ) -> TrainResult:
     """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model.
 
@@ -111,7 +114,8 @@ def train(
     AcceleratorState._reset_state()  # one process may run several trainings, each with its own precision
     # split_batches: a global batch is shared out among the processes (not one batch per process),
     # so the learning-rate schedule advances once per optimizer step, not once per process.
-    accelerator = Accelerator(mixed_precision=config.mixed_precision,
+    precision = resolve_precision(config.mixed_precision)
+    accelerator = Accelerator(mixed_precision=precision,
                               dataloader_config=DataLoaderConfiguration(split_batches=True))
     _configure_deepspeed(accelerator, config)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
@@ -150,7 +154,7 @@ def train(
     interval = checkpoints.checkpoint_interval_s() if checkpoint_interval_s is None else checkpoint_interval_s
     last_checkpoint = time.monotonic()
 
-    bar = tqdm(total=total_steps, initial=state.step, desc="train",
+    bar = tqdm(total=total_steps, initial=state.step, desc=desc,
                disable=not progress or not accelerator.is_main_process)
     for step, batch in enumerate(batches[state.step:], start=state.step + 1):
         model.train()
@@ -213,7 +217,7 @@ def train(
         _save(accelerator, model, tokenizer, model_dir)
     return TrainResult(model_dir, total_steps, state.examples, state.target_tokens,
                        state.real_tokens / max(state.train_time, 1e-9), state.final_loss,
-                       state.best_step, state.best_score, state.validation, resumed_from)
+                       state.best_step, state.best_score, state.validation, resumed_from, precision)
 
 
 def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:

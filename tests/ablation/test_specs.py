@@ -90,3 +90,19 @@ def test_bad_spec_fails_before_anything_is_written(tmp_path):
 def test_unknown_spec_name_suggests_the_nearest():
     with pytest.raises(SpecError, match="teacher_model"):
         load_ablation("teacher_modle", "tiny")
+
+
+def test_seeds_replicate_every_trained_cell_once_per_seed():
+    ablation = load_ablation("sft_vs_cft", "tiny", seeds=3)
+    assert ablation.seeds == [0, 1, 2]
+    by_label: dict[str, list] = {}
+    for cell in ablation.cells:
+        by_label.setdefault(cell.label, []).append(cell)
+    assert len(by_label["Base"]) == 1  # greedy evaluation of one base model: no seed to vary
+    cft = by_label["WebInstruct-CFT"]
+    assert [c.seed for c in cft] == [0, 1, 2]
+    assert len({c.train.data.fingerprint for c in cft}) == 3 and len({c.train.fingerprint for c in cft}) == 3
+    assert len({c.fingerprint for c in ablation.cells}) == len(ablation.cells)
+    assert ablation.run_name(cft[1]) == "WebInstruct-CFT (seed 1)"
+    with pytest.raises(SpecError, match="--seeds"):
+        load_ablation("sft_vs_cft", "tiny", seeds=0)

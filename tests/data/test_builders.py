@@ -18,7 +18,7 @@ TEACHER = TeacherConfig(error_rate=0.2, seed=3)
 def built(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("CFT_HOME", str(tmp_path_factory.mktemp("home")))
     return {v: build_dataset(DataConfig(variant=v, size=400, teacher=TEACHER), progress=False)
-            for v in ("sft", "sft-verified", "sft-teacher", "cft")}
+            for v in ("sft", "sft-verified", "sft-teacher", "cft", "cft-shuffled")}
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,18 @@ def test_sft_and_sft_teacher_cover_the_same_questions(built):
     teacher = read_training_records(built["sft-teacher"].path)
     assert [r.instruction for r in raw] == [r.instruction for r in teacher]
     assert all(parse_solution(r.output).final is not None for r in teacher)
+
+
+def test_shuffled_critiques_are_the_same_critiques_on_other_records(built):
+    cft = read_training_records(built["cft"].path)
+    shuffled = read_training_records(built["cft-shuffled"].path)
+    assert [r.input for r in shuffled] == [r.input for r in cft]  # same questions and responses, in order
+    assert sorted(r.output for r in shuffled) == sorted(r.output for r in cft)  # same critiques, moved
+    by_id = {r.id: r.output for r in cft}
+    assert all(r.output == by_id[r.meta["critique_of"]] and r.meta["critique_of"] != r.id for r in shuffled)
+    # the control's verdicts no longer say anything about its responses; the real ones do
+    assert abs(built["cft-shuffled"].stats["verdict_agreement"] - 0.5) < 0.1
+    assert built["cft"].stats["verdict_agreement"] > 0.75
 
 
 def test_every_drawn_record_is_accounted_for(built):

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 PROFILE = Path(__file__).with_name("micro_profile.yaml")
 CELLS = ("SFT-verified", "GPT-4o-mini", "GPT-4o-1120")
+MEASURED = re.compile(r"\d+\.\d \[\d+\.\d, \d+\.\d\]")  # ours: the value and its 95% CI
 
 
 def _env(workdir: Path) -> dict[str, str]:
@@ -60,9 +61,13 @@ def test_ablation_runs_reports_and_reruns_without_training(tmp_path):
     rows = _table_rows(report)
     for task in ("GSM8K → micro-easy", "MATH → micro-medium", "OlympiadBench → micro-hard", "**AVG**"):
         ours = rows[task][0::2]
-        assert all(re.fullmatch(r"\d+\.\d", v) for v in ours), (task, ours)  # a measured number in every cell
+        assert all(MEASURED.fullmatch(v) for v in ours), (task, ours)  # a measured number in every cell
     assert rows["MATH → micro-medium"][1::2] == ["62.0", "73.9", "80.2"]  # the paper's, beside ours
     assert rows["Minerva-Math*"][0::2] == ["—", "—", "—"]
+    for block in ("## Paired differences", "## Critique skill", "## Tiny base model", "## Training"):
+        assert block in report, block
+    assert "GPT-4o-1120 − SFT-verified" in rows  # a paired Δ for every two cells, with its CI
+    assert MEASURED.match(rows["GPT-4o-1120 − SFT-verified"][-1].replace("-", ""))
 
     client = _client(tmp_path)
     experiment = client.get_experiment_by_name("cft/teacher_model")
@@ -129,4 +134,4 @@ def test_killed_ablation_resumes_without_retraining_finished_cells(tmp_path):
     steps = [m.step for m in _client(tmp_path).get_metric_history(resumed.info.run_id, "train/loss")]
     assert sorted(steps) == list(range(1, 7))  # the whole loss curve, in the run that finished
     rows = _table_rows((tmp_path / "reports" / "micro_profile" / "teacher_model.md").read_text())
-    assert all(re.fullmatch(r"\d+\.\d", v) for v in rows["**AVG**"][0::2])
+    assert all(MEASURED.fullmatch(v) for v in rows["**AVG**"][0::2])

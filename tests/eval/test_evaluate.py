@@ -2,6 +2,7 @@
 
 import pytest
 
+from cft_lib.data.sources import SPLIT_SIZE
 from cft_lib.errors import ConfigError
 from cft_lib.eval.benchmarks import benchmarks
 from cft_lib.eval.evaluate import EvalConfig, evaluate
@@ -41,4 +42,4 @@ def test_unknown_benchmark_is_a_config_error():
 def test_benchmark_splits_are_stable():
     first = benchmarks.get("micro-hard").load(5)
     assert [i.question for i in first] == [i.question for i in benchmarks.get("micro-hard").load(5)]
-    assert len(benchmarks.get("micro-hard").load(None)) == 200
+    assert len(benchmarks.get("micro-hard").load(None)) == SPLIT_SIZE
