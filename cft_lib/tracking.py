@@ -105,3 +105,18 @@ def log_training_input(path: Path, name: str, fingerprint: str) -> None:
     frame = pd.read_json(path, lines=True)
     dataset = mlflow.data.from_pandas(frame, source=str(path), name=name, digest=fingerprint)
     mlflow.log_input(dataset, context="training")
+
+
+def finished_cell_runs(fingerprints: list[str]) -> dict[str, Any]:
+    """fingerprint → the newest FINISHED cell run with it, across all experiments."""
+    mlflow = mlflow_client()
+    client = mlflow.MlflowClient()
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    found: dict[str, Any] = {}
+    for key in dict.fromkeys(fingerprints):  # MLflow's tag filters have no IN: one query per cell
+        runs = client.search_runs(
+            experiments, f"tags.`cft.stage` = 'cell' and tags.`cft.fingerprint` = '{key}' "
+                         "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"], max_results=1)
+        if runs:
+            found[key] = runs[0]
+    return found

@@ -28,7 +28,7 @@ from cft_lib.ablation.stages import (
 )
 from cft_lib.data.builders import is_built
 from cft_lib.paths import artifact_dir, is_done
-from cft_lib.tracking import TAG_PREFIX, code_version, flatten, mlflow_client
+from cft_lib.tracking import TAG_PREFIX, code_version, finished_cell_runs, flatten, mlflow_client
 
 console = Console()
 
@@ -44,21 +44,6 @@ def spec_params(ablation: Ablation) -> dict[str, Any]:
 
 def spec_tags(ablation: Ablation) -> dict[str, str]:
     return {f"{TAG_PREFIX}spec": ablation.name, f"{TAG_PREFIX}profile": ablation.profile_name}
-
-
-def finished_cell_runs(fingerprints: list[str]) -> dict[str, Any]:
-    """fingerprint → the newest FINISHED cell run with it, across all experiments."""
-    mlflow = mlflow_client()
-    client = mlflow.MlflowClient()
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    found: dict[str, Any] = {}
-    for key in dict.fromkeys(fingerprints):  # MLflow's tag filters have no IN: one query per cell
-        runs = client.search_runs(
-            experiments, f"tags.`cft.stage` = 'cell' and tags.`cft.fingerprint` = '{key}' "
-                         "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"], max_results=1)
-        if runs:
-            found[key] = runs[0]
-    return found
 
 
 @dataclass

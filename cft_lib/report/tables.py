@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from cft_lib.ablation.runner import finished_cell_runs
 from cft_lib.ablation.specs import Ablation, ResolvedCell
 from cft_lib.data.noise import ERROR_KINDS
 from cft_lib.report.stats import Bootstrap, Estimate, Outcomes, interval, seed_resamples
-from cft_lib.tracking import mlflow_client, tracking_uri
+from cft_lib.tracking import finished_cell_runs, mlflow_client, tracking_uri
 
 MISSING = "—"
 DELTA = "Δ = CFT − SFT_best"
