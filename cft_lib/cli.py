@@ -6,6 +6,8 @@
     cft evaluate --model PATH          # evaluate a model on benchmarks, log to MLflow
     cft ablation teacher_model         # run a spec's cells (tiny profile) and regenerate its table
     cft report teacher_model           # regenerate reports/tiny/teacher_model.md from the store
+    cft ablation --all [--dry-run]     # every table of the paper; shared cells run once
+    cft report --all                   # every report and reports/<profile>/README.md
 
 Runs are tracked in sqlite:///mlflow.db in the working directory unless MLFLOW_TRACKING_URI is
 set; built data and models go under $CFT_HOME (default ./.cft).
@@ -62,20 +64,24 @@ def _data_config(args: argparse.Namespace, variant: str):
                       keep_consistent=getattr(args, "keep_consistent", False))
 
 
-def _tiny_recipe(profile: str):
+def _tiny_recipe(profile: str, base_model: str | None = None):
     """The tiny base model's recipe as a profile sets it (one recipe for the CLI and the ablations)."""
     from cft_lib.ablation.schema import Profile, parse_model, read_yaml
     from cft_lib.ablation.specs import find_profile, tiny_recipe
+    from cft_lib.registry import unknown_name_message
 
     path = find_profile(profile)
-    return tiny_recipe(parse_model(path, Profile, read_yaml(path)))
+    parsed = parse_model(path, Profile, read_yaml(path))
+    if base_model is not None and base_model not in parsed.base_models:
+        raise ConfigError(f"{path}: {unknown_name_message('base model', base_model, list(parsed.base_models))}")
+    return tiny_recipe(parsed, base_model)
 
 
 def cmd_build_base(args: argparse.Namespace) -> int:
     from cft_lib.ablation.stages import base_model_stage
     from cft_lib.tracking import mlflow_client
 
-    recipe = _tiny_recipe(args.profile)
+    recipe = _tiny_recipe(args.profile, args.base_model)
     mlflow_client().set_experiment(args.experiment)
     model_dir = base_model_stage(recipe, "build-base", args.profile)
     print(model_dir)
@@ -178,18 +184,50 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ablation(args: argparse.Namespace) -> int:
-    from cft_lib.ablation.runner import run_ablation
-    from cft_lib.ablation.specs import load_ablation
+def _spec_or_all(args: argparse.Namespace) -> None:
+    if bool(args.spec) == bool(args.all):
+        raise ConfigError("name one spec (e.g. teacher_model) or pass --all, not both")
 
-    ablation = load_ablation(args.spec, args.profile, seeds=args.seeds)  # every check happens before any run starts
-    return run_ablation(ablation, dry_run=args.dry_run)
+
+def cmd_ablation(args: argparse.Namespace) -> int:
+    from cft_lib.ablation.runner import plan, run_ablation
+    from cft_lib.ablation.specs import load_ablation
+    from cft_lib.ablation.suite import build_tiny_bases, load_all, print_suite
+
+    _spec_or_all(args)
+    if not args.all:
+        ablation = load_ablation(args.spec, args.profile, seeds=args.seeds)  # every check before any run starts
+        return run_ablation(ablation, dry_run=args.dry_run)
+    ablations = load_all(args.profile, seeds=args.seeds)  # every spec checked before any run starts
+    if args.dry_run:
+        done = {p.cell.fingerprint for a in ablations for p in plan(a) if p.finished_run is not None}
+        for ablation in ablations:
+            run_ablation(ablation, dry_run=True)
+        print_suite(ablations, done)
+        return 0
+    from cft_lib.report.index import write_index
+
+    failed = build_tiny_bases(ablations, args.profile)  # side by side: pre-training uses one core each
+    status = max(run_ablation(ablation) for ablation in ablations)
+    status = max(status, 1 if failed else 0)
+    print_suite(ablations)
+    print(f"index: {write_index(ablations)}")
+    return status
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from cft_lib.ablation.specs import load_ablation
+    from cft_lib.ablation.suite import load_all
+    from cft_lib.report.index import write_index
     from cft_lib.report.tables import write_report
 
+    _spec_or_all(args)
+    if args.all:
+        ablations = load_all(args.profile, seeds=args.seeds)
+        for ablation in ablations:
+            print(f"written to {write_report(ablation)}")
+        print(f"index: {write_index(ablations)}")
+        return 0
     path = write_report(load_ablation(args.spec, args.profile, seeds=args.seeds))
     print(path.read_text())
     print(f"written to {path}")
@@ -203,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("build-base", help="build (or reuse) the tiny base model, tracked as an MLflow run")
     base.add_argument("--profile", default="tiny", help="the profile whose tiny_base recipe to build (default: "
                       "%(default)s)")
+    base.add_argument("--base-model", default=None, help="a tiny base model the profile binds (e.g. qwen2.5-7b); "
+                      "default: the profile's tiny_base recipe as it stands")
     base.add_argument("--experiment", default="cft/build-base", help="MLflow experiment (default: %(default)s)")
     base.set_defaults(func=cmd_build_base)
 
@@ -268,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     ab = sub.add_parser("ablation", help="run a declarative ablation spec into MLflow and regenerate its table")
-    ab.add_argument("spec", help="spec name under ablations/ (e.g. teacher_model) or a path to a YAML file")
+    ab.add_argument("spec", nargs="?", help="spec name under ablations/ (e.g. teacher_model) or a path to a YAML file")
+    ab.add_argument("--all", action="store_true", help="every spec under ablations/ (every table of the paper), in "
+                    "table order; shared cells run once; writes reports/<profile>/README.md")
     ab.add_argument("--profile", default="tiny", help="profile name under ablations/profiles/ or a path "
                     "(default: %(default)s)")
     ab.add_argument("--dry-run", action="store_true",
@@ -279,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     ab.set_defaults(func=cmd_ablation)
 
     rep = sub.add_parser("report", help="regenerate reports/<profile>/<spec>.md from the tracking store")
-    rep.add_argument("spec", help="spec name or path")
+    rep.add_argument("spec", nargs="?", help="spec name or path")
+    rep.add_argument("--all", action="store_true", help="every spec, and the index reports/<profile>/README.md")
     rep.add_argument("--profile", default="tiny", help="profile name or path (default: %(default)s)")
     rep.add_argument("--seeds", type=int, default=None, help="as for `cft ablation`: which seeds' runs to report")
     rep.set_defaults(func=cmd_report)

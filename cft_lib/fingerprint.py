@@ -15,11 +15,26 @@ from typing import Any
 
 RECIPE_VERSION = "1"
 
+# Field metadata for a knob added after fingerprints were in use: while it holds its default (the
+# behaviour from before it existed) it is left out of the fingerprint, so finished work stays
+# reusable; any other value enters the fingerprint as usual.
+OMIT_IF_DEFAULT = {"fingerprint": "omit-if-default"}
+
+
+def _is_default(f: dataclasses.Field, value: Any) -> bool:
+    if f.default is not dataclasses.MISSING:
+        return value == f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return value == f.default_factory()
+    return False
+
 
 def canonical(obj: Any) -> Any:
     """Turn dataclasses, paths and tuples into plain JSON values with a stable key order."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if not (f.metadata.get("fingerprint") == OMIT_IF_DEFAULT["fingerprint"]
+                        and _is_default(f, getattr(obj, f.name)))}
     if isinstance(obj, dict):
         return {str(k): canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
-from cft_lib.ablation.stages import SELF_RESPONSE_SAMPLING, TrainStageConfig, ValidationConfig
+from cft_lib.ablation.stages import SELF_RESPONSE_SAMPLING, CurveConfig, TrainStageConfig, ValidationConfig
 from cft_lib.data.builders import DataConfig
 from cft_lib.errors import SpecError
 from cft_lib.eval.benchmarks import benchmark_versions, benchmarks
 from cft_lib.eval.evaluate import EvalConfig
+from cft_lib.eval.inference import InferenceConfig
 from cft_lib.fingerprint import fingerprint
 from cft_lib.llm.base import GenerationConfig
 from cft_lib.models.registry import TINY
@@ -123,6 +124,9 @@ def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None 
         for axis in spec.axes:
             if axis not in CHOICE_FIELDS:
                 problems.append(f"{spec_path}: axes.{axis}: unknown axis; allowed: {', '.join(CHOICE_FIELDS)}")
+    if spec.layout.group_by is not None and spec.layout.group_by not in CHOICE_FIELDS:
+        problems.append(f"{spec_path}: layout.group_by: {spec.layout.group_by!r} is not a cell choice; allowed: "
+                        f"{', '.join(CHOICE_FIELDS)}")
     if problems:
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
     try:
@@ -134,6 +138,7 @@ def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None 
     labels = [c.label for c in cells]
     for label in sorted({x for x in labels if labels.count(x) > 1}):
         problems.append(f"{spec_path}: cells: label {label!r} is used twice")
+    problems += _check_table(spec, spec_path, labels)
     if seeds is not None and seeds < 1:
         problems.append(f"--seeds: {seeds} must be >= 1")
     replicas = list(range(seeds)) if seeds else (spec.seeds or profile.seeds)
@@ -162,6 +167,43 @@ def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None 
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
     used = sorted({c.seed for c in resolved})
     return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used)
+
+
+def _check_table(spec: Spec, spec_path: Path, labels: list[str]) -> list[str]:
+    """References, paper numbers, hypotheses and the figure name only cells, references and benchmarks
+    the spec has."""
+    problems = []
+    rows = set(labels) | set(spec.references)
+    columns = [*spec.benchmarks, "AVG"]
+    for label in spec.references:
+        if label in labels:
+            problems.append(f"{spec_path}: references: {label!r} is also a cell (a reference row is never run)")
+    for benchmark, values in spec.paper.items():
+        if benchmark not in columns:
+            problems.append(f"{spec_path}: paper.{benchmark}: {unknown_name_message('benchmark', benchmark, columns)}")
+        for label in values:
+            if label not in rows:
+                problems.append(f"{spec_path}: paper.{benchmark}.{label}: "
+                                f"{unknown_name_message('cell or reference', label, sorted(rows))}")
+    for column, values in spec.paper_info.items():
+        for label in values:
+            if label not in rows:
+                problems.append(f"{spec_path}: paper_info.{column}.{label}: "
+                                f"{unknown_name_message('cell or reference', label, sorted(rows))}")
+    for index, hypothesis in enumerate(spec.hypotheses):
+        for side in ("better", "worse"):
+            for label in getattr(hypothesis, side):
+                if label not in labels:
+                    problems.append(f"{spec_path}: hypotheses[{index}].{side}: "
+                                    f"{unknown_name_message('cell', label, labels)}")
+        if hypothesis.benchmark not in columns:
+            problems.append(f"{spec_path}: hypotheses[{index}].benchmark: "
+                            f"{unknown_name_message('benchmark', hypothesis.benchmark, columns)}")
+    if spec.figure is not None:
+        for benchmark in spec.figure.benchmarks:
+            if benchmark not in spec.benchmarks:
+                problems.append(f"{spec_path}: figure.benchmarks: {benchmark!r} is not in the spec's benchmarks")
+    return problems
 
 
 def _choices(spec: Spec, cell: CellSpec) -> dict[str, Any]:
@@ -204,9 +246,12 @@ def _train_config(profile: Profile, profile_path: Path, problems: list[str]) -> 
     return config
 
 
-def tiny_recipe(profile: Profile) -> TinyBaseRecipe:
-    """The tiny base model's recipe as the profile sets it."""
+def tiny_recipe(profile: Profile, base_model: str | None = None) -> TinyBaseRecipe:
+    """The tiny base model's recipe as the profile sets it, with `base_model`'s own changes applied."""
     tb = profile.tiny_base
+    binding = profile.base_models.get(base_model) if base_model else None
+    if binding is not None and binding.tiny_base is not None:
+        tb = tb.model_copy(update=binding.tiny_base.model_dump(exclude_none=True))
     recipe = TinyBaseRecipe(problems=tb.problems, fact_exposures=tb.fact_exposures, critique_share=tb.critique_share,
                             critique_response_noise=tb.critique_response_noise, copy_documents=tb.copy_documents,
                             solution_noise=tb.solution_noise, critique_error_rate=tb.critique_error_rate,
@@ -222,14 +267,18 @@ def tiny_recipe(profile: Profile) -> TinyBaseRecipe:
 def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, train: TrainConfig) -> ResolvedCell:
     base = profile.base_models[choices["base_model"]]
     base_model = TINY if base.kind == "tiny" else (base.path or choices["base_model"])
-    recipe = tiny_recipe(profile)
+    recipe = tiny_recipe(profile, choices["base_model"])
     benchmark_map = {name: profile.benchmarks[name] for name in spec.benchmarks if name in profile.benchmarks}
     generation = GenerationConfig(max_new_tokens=profile.eval.max_new_tokens, temperature=choices["temperature"],
                                   seed=choices["seed"], batch_size=profile.eval.batch_size)
     critique = [profile.eval.critique_benchmark] if profile.eval.critique_benchmark else []
     evaluated = [*benchmark_map.values(), *critique]
+    judge = profile.eval.self_critique
+    inference = InferenceConfig(choices["inference"]) if choices["inference"] == "direct" else InferenceConfig(
+        choices["inference"], max_attempts=judge.max_attempts, critique_temperature=judge.critique_temperature,
+        critique_max_new_tokens=judge.critique_max_new_tokens)
     eval_config = EvalConfig(benchmarks=tuple(dict.fromkeys(evaluated)), limit=profile.eval.limit,
-                             generation=generation)
+                             generation=generation, inference=inference)
     train_stage = None
     if choices["method"] != "base":
         dataset = profile.datasets[choices["dataset"]]
@@ -247,13 +296,22 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
             base_identity = recipe.fingerprint if base_model == TINY else base_model
             responder = fingerprint("responder", base_identity, SELF_RESPONSE_SAMPLING)
         # each seed is a replicate of the whole recipe: another sample of the source and another training order
-        data = DataConfig(source=dataset.source, variant="cft", size=profile.data.size,
+        size = profile.data.size
+        if choices.get("data_size"):  # in the paper's units: scaled as the profile's size is to the paper's
+            size = max(1, round(choices["data_size"] * size / (profile.data.paper_size or size)))
+        data = DataConfig(source=dataset.source, variant="cft", size=size,
                           seed=profile.data.seed + choices["seed"],
                           teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars,
                           responder=responder)
         validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,
                                       profile.validation.max_new_tokens)
+        curve = None
+        if spec.figure is not None:  # evaluations during training, for the figure only
+            curve = CurveConfig(benchmarks=tuple(profile.benchmarks[n] for n in spec.figure.benchmarks
+                                                 if n in profile.benchmarks),
+                                points=spec.figure.points, limit=spec.figure.limit,
+                                max_new_tokens=profile.eval.max_new_tokens)
         train_stage = TrainStageConfig(base_model=base_model, method=choices["method"], data=data,
                                        train=replace(train, seed=choices["seed"]), validation=validation,
-                                       tiny_recipe=recipe).resolved()
+                                       tiny_recipe=recipe, curve=curve).resolved()
     return ResolvedCell(label, choices, base_model, recipe, train_stage, eval_config, benchmark_map)

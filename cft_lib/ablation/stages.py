@@ -20,7 +20,7 @@ from cft_lib.data.records import read_training_records
 from cft_lib.eval.benchmarks import MICRO_VALIDATION, benchmarks
 from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
 from cft_lib.eval.prompts import prompt_templates
-from cft_lib.fingerprint import fingerprint
+from cft_lib.fingerprint import OMIT_IF_DEFAULT, fingerprint
 from cft_lib.llm.base import GenerationConfig
 from cft_lib.llm.hf import HFBackend
 from cft_lib.models.registry import TINY
@@ -46,6 +46,17 @@ class ValidationConfig:
 
 
 @dataclass(frozen=True)
+class CurveConfig:
+    """Test benchmarks evaluated during training, for Figure 2 only: logged as metric history
+    (curve/<benchmark>/accuracy by step), never read to select a checkpoint."""
+
+    benchmarks: tuple[str, ...] = ()
+    points: int = 8
+    limit: int | None = None
+    max_new_tokens: int = 2048
+
+
+@dataclass(frozen=True)
 class TrainStageConfig:
     base_model: str = TINY  # "tiny" or a path / hub id
     method: str = "cft"  # sft | sft-verified | sft-teacher | cft
@@ -54,6 +65,7 @@ class TrainStageConfig:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     system_prompt: str = COT_SYSTEM  # system turn of every training prompt (as at evaluation)
     tiny_recipe: TinyBaseRecipe = field(default_factory=TinyBaseRecipe)
+    curve: CurveConfig | None = field(default=None, metadata=OMIT_IF_DEFAULT)
 
     def resolved(self) -> TrainStageConfig:
         """The data variant follows the method, so a config cannot train CFT on SFT data."""
@@ -62,8 +74,9 @@ class TrainStageConfig:
     @property
     def fingerprint(self) -> str:
         base = self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model
+        curve = [self.curve] if self.curve is not None else []  # absent before Figure 2 existed
         return fingerprint("train", base, self.method, self.data.fingerprint, self.train,
-                           self.validation, self.system_prompt)
+                           self.validation, self.system_prompt, *curve)
 
     @property
     def output_dir(self):
@@ -158,7 +171,8 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
     if is_done(out):
         summary = read_done(out) | {"reused": True}
         mlflow.set_tags({"cft.model_dir": summary["model_dir"], "cft.train_reused": "true"})
-        mlflow.log_metrics({f"train/{k}": summary[k] for k in ("steps", "examples", "target_tokens", "seconds")
+        mlflow.log_metrics({f"train/{k}": summary[k] for k in ("steps", "examples", "target_tokens", "seconds",
+                                                               "processes")
                             if summary.get(k) is not None})
         return summary
     base_path = resolve_base_model(config.base_model, config.tiny_recipe, progress)
@@ -173,18 +187,21 @@ def train_stage(config: TrainStageConfig, progress: bool = True) -> dict[str, An
                        "data.records": len(records), "data.tokenized": len(tokenized.examples)})
     mlflow.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
     started = time.perf_counter()
+    track = _curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
     result = train(base_path, tokenizer, tokenized.examples, out, config.train,
-                   validate=_validator(config.validation), log_metrics=log_metrics, progress=progress)
+                   validate=_validator(config.validation), log_metrics=log_metrics, progress=progress,
+                   track=track, track_points=config.curve.points if track else 0)
     seconds = time.perf_counter() - started
     summary = {"model_dir": str(result.model_dir), "steps": result.steps, "examples": result.examples,
                "target_tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
                "best_step": result.best_step, "best_val_accuracy": result.best_score,
                "validation": result.validation, "fingerprint": config.fingerprint,
                "resumed_from_step": result.resumed_from_step, "run_id": mlflow.active_run().info.run_id,
-               "seconds": seconds, "mixed_precision": result.mixed_precision}
+               "seconds": seconds, "mixed_precision": result.mixed_precision,
+               "processes": result.processes}
     mlflow.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
                         "train/target_tokens": result.target_tokens, "train/steps": result.steps,
-                        "train/seconds": seconds})
+                        "train/seconds": seconds, "train/processes": result.processes})
     mlflow.log_param("train.mixed_precision_resolved", result.mixed_precision)
     if result.best_score is not None:
         mlflow.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
@@ -225,6 +242,19 @@ def _validator(validation: ValidationConfig):
         return evaluate(HFBackend(model, tokenizer, progress=False), config).average
 
     return validate
+
+
+def _curve_tracker(curve: CurveConfig):
+    """Accuracy on the curve's benchmarks at a training step, with n (for Figure 2's intervals)."""
+    config = EvalConfig(benchmarks=curve.benchmarks, limit=curve.limit,
+                        generation=GenerationConfig(max_new_tokens=curve.max_new_tokens, batch_size=128))
+
+    def track(model, tokenizer) -> dict[str, float]:
+        result = evaluate(HFBackend(model, tokenizer, progress=False), config)
+        return {f"curve/{s.benchmark}/{k}": v for s in result.scores
+                for k, v in (("accuracy", s.accuracy), ("n", float(s.n)))}
+
+    return track
 
 
 def evaluate_stage(model: str, config: EvalConfig, progress: bool = True, backend=None) -> EvalResult:

@@ -189,8 +189,42 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+INFO_NAMES = {"data": "#Data", "compute": "compute"}
+REFERENCE = " (reference)"
+
+
+def _delta_groups(ablation: Ablation, cells: dict[str, CellRuns]) -> dict[str, tuple[list[str], list[str], str]]:
+    """Δ column name -> (CFT labels, SFT labels, the last label of its group): one per `group_by` value."""
+    group_by = ablation.spec.layout.group_by
+    groups: dict[str, list[str]] = {}
+    for label, entry in cells.items():
+        key = str(entry.cells[0].choices.get(group_by, "")) if group_by else ""
+        groups.setdefault(key, []).append(label)
+    out = {}
+    for key, members in groups.items():
+        cft = [label for label in members if cells[label].method == "cft"]
+        sft = [label for label in members if cells[label].method in SFT_METHODS]
+        if cft and sft:
+            out[DELTA if len(groups) == 1 else f"{DELTA} ({key})"] = (cft, sft, members[-1])
+    return out
+
+
+def _info_text(entry: CellRuns, info: str) -> str:
+    """Ours for an info entry: training records, or training time (seconds; device-hours at scale)."""
+    if entry.method == "base":
+        return "0"
+    if info == "data":
+        return _int(entry.metric("train/examples"))
+    seconds = entry.metric("train/seconds")
+    if seconds is None:
+        return MISSING
+    hours = seconds * (entry.metric("train/processes") or 1) / 3600
+    return f"{hours:.1f} device-hours" if hours >= 0.1 else f"{seconds:,.0f} s"
+
+
 def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[str], list[list[str]], list[str]]:
-    """(header, rows, notes) of the paper's table, ours with CIs beside the paper's numbers."""
+    """(header, rows, notes) of the paper's table, ours with CIs beside the paper's numbers; reference
+    rows (other people's models) show the paper's numbers only."""
     spec = ablation.spec
     bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
     labels = list(cells)
@@ -210,53 +244,80 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
             complete = measured and all(reps.has(n, label) for n in measured)
             ours[AVG, label] = reps.estimate(lambda get, c=label: _mean([get(n, c) for n in measured])) \
                 if complete else None
+    info_rows = [INFO_NAMES[i] for i in spec.layout.info]
+    texts = {(INFO_NAMES[i], label): _info_text(cells[label], i) for i in spec.layout.info for label in labels}
 
     paper = {(row, col): v for row, values in spec.paper.items() for col, v in values.items() if v is not None}
     if AVG in extras:
-        for label in labels:
+        for label in [*labels, *spec.references]:
             if (AVG, label) not in paper:
                 values = [paper.get((n, label)) for n in spec.benchmarks]
                 if values and all(v is not None for v in values):
                     paper[AVG, label] = sum(values) / len(values)
-    columns = list(labels)
-    cft = [label for label in labels if cells[label].method == "cft"]
-    sft = [label for label in labels if cells[label].method in SFT_METHODS]
-    if "DELTA" in extras and cft and sft:
-        columns.append(DELTA)
+    columns = [*spec.references, *labels]
+    deltas = _delta_groups(ablation, cells) if "DELTA" in extras else {}
+    for name, (cft, sft, last) in deltas.items():
+        columns.insert(columns.index(last) + 1, name)
         for row in rows_order:
             names = measured if row == AVG else [row]
             have = names and all(reps.has(n, c) for n in names for c in cft + sft)
-            ours[row, DELTA] = reps.estimate(lambda get, ns=tuple(names): _best(
-                [_mean([get(n, c) for n in ns]) for c in cft]) - _best(
-                [_mean([get(n, c) for n in ns]) for c in sft])) if have else None
+            ours[row, name] = reps.estimate(lambda get, ns=tuple(names), a=tuple(cft), b=tuple(sft): _best(
+                [_mean([get(n, c) for n in ns]) for c in a]) - _best(
+                [_mean([get(n, c) for n in ns]) for c in b])) if have else None
             p_cft = [paper.get((row, c)) for c in cft]
             p_sft = [paper.get((row, c)) for c in sft]
             if all(v is not None for v in p_cft + p_sft):
-                paper[row, DELTA] = max(p_cft) - max(p_sft)
+                paper[row, name] = max(p_cft) - max(p_sft)
 
     def value(row: str, col: str) -> str:
+        if col in spec.references:
+            return ""
+        if row in info_rows:
+            return texts.get((row, col), "")
         estimate = ours.get((row, col))
-        return _fmt_ci(None if estimate is None else estimate.scaled(100), mark=col == DELTA)
+        return _fmt_ci(None if estimate is None else estimate.scaled(100), mark=col in deltas)
+
+    def paper_value(row: str, col: str) -> str:
+        if row in info_rows:
+            return spec.paper_info.get(row, {}).get(col, MISSING)
+        return _fmt(paper.get((row, col)))
 
     def benchmark_label(name: str) -> str:
         if name == AVG:
             return "**AVG**"
+        if name in info_rows:
+            return name
         return f"{name} → {bound[name]}" if name in bound else f"{name}*"
 
+    def cell_label(col: str) -> str:
+        return f"{col}{REFERENCE}" if col in spec.references else col
+
+    rows_order += info_rows
     if spec.layout.rows == "cell":
         header = ["Cell"] + [f"{benchmark_label(r)} ({who})" for r in rows_order for who in ("ours", "paper")]
-        body = [[col] + [v for r in rows_order for v in (value(r, col), _fmt(paper.get((r, col))))] for col in columns]
+        body = [[cell_label(col)] + [v for r in rows_order for v in (value(r, col), paper_value(r, col))]
+                for col in columns]
     else:
-        header = ["Task"] + [f"{c} ({who})" for c in columns for who in ("ours", "paper")]
-        body = [[benchmark_label(r)] + [v for c in columns for v in (value(r, c), _fmt(paper.get((r, c))))]
-                for r in rows_order]
+        header = ["Task"] + [f"{cell_label(c)} ({who})" for c in columns for who in ("ours", "paper")
+                             if who == "paper" or c not in spec.references]
+        body = [[benchmark_label(r)] + [v for c in columns for v in (
+            ([] if c in spec.references else [value(r, c)]) + [paper_value(r, c)])] for r in rows_order]
     notes = [f"\\* not bound in profile `{ablation.profile_name}`: the paper's number only."]
+    if spec.references:
+        notes.append("Rows marked (reference) are other people's models: the paper's numbers only, never run here.")
     if AVG in extras:
         notes.append("AVG (ours) averages the benchmarks bound in this profile; AVG (paper) is the paper's own "
                      "average.")
-    if DELTA in columns:
-        notes.append("Δ (ours) is the best CFT cell minus the best SFT cell, the best chosen inside every bootstrap "
-                     "resample; a trailing * marks a Δ whose 95% CI excludes 0.")
+    if deltas:
+        notes.append("Δ (ours) is the best CFT cell minus the best SFT cell"
+                     + (" of the same base model" if len(deltas) > 1 else "")
+                     + ", the best chosen inside every bootstrap resample; a trailing * marks a Δ whose 95% CI "
+                       "excludes 0.")
+    if "compute" in info_rows:
+        notes.append("compute (ours) is the training time measured in the run: wall seconds on this machine, or "
+                     "device-hours (seconds x processes) at scale; the paper's is its GPU-hours.")
+    if "#Data" in info_rows:
+        notes.append("#Data (ours) is the number of training records the cell saw.")
     return header, body, notes
 
 
@@ -286,6 +347,91 @@ def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[s
             "Each pair of cells on the same problems: Δ in accuracy points with its paired 95% bootstrap CI; "
             "* marks a Δ whose CI excludes 0 (a difference the evaluation can tell from noise).", "",
             _markdown(header, rows), ""]
+
+
+def hypothesis_verdicts(ablation: Ablation, cells: dict[str, CellRuns]) -> list[dict[str, Any]]:
+    """Each hypothesis of the spec, tested on our cells: best(better) − best(worse) in points with its
+    paired 95% bootstrap CI; supported (CI above 0), contradicted (below 0) or inconclusive."""
+    bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
+    names = [n for n in ablation.spec.benchmarks if n in bound]
+    table = {name: solve_outcomes(cells, bound[name]) for name in names}
+    reps = Replicates(table)
+    names = [n for n in names if table.get(n)]
+    out = []
+    for hypothesis in ablation.spec.hypotheses:
+        on = names if hypothesis.benchmark == AVG else [hypothesis.benchmark]
+        wanted = [*hypothesis.better, *hypothesis.worse]
+        entry = {"claim": hypothesis.claim, "on": hypothesis.benchmark, "estimate": None, "verdict": "not measured"}
+        if hypothesis.benchmark != AVG and hypothesis.benchmark not in bound:
+            entry["verdict"] = f"not testable in profile `{ablation.profile_name}` ({hypothesis.benchmark} not bound)"
+        elif on and all(reps.has(n, c) for n in on for c in wanted):
+            estimate = reps.estimate(lambda get, ns=tuple(on), h=hypothesis: _best(
+                [_mean([get(n, c) for n in ns]) for c in h.better]) - _best(
+                [_mean([get(n, c) for n in ns]) for c in h.worse])).scaled(100)
+            entry["estimate"] = estimate
+            entry["verdict"] = ("supported" if estimate.low > 0 else "contradicted" if estimate.high < 0
+                                else "inconclusive")
+        out.append(entry)
+    return out
+
+
+def _hypotheses_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
+    verdicts = hypothesis_verdicts(ablation, cells)
+    if not verdicts:
+        return ["## The paper's claim, tested", "", "This spec states no hypothesis.", ""]
+    rows = []
+    for entry, hypothesis in zip(verdicts, ablation.spec.hypotheses, strict=True):
+        compared = f"best of {', '.join(hypothesis.better)} − best of {', '.join(hypothesis.worse)}"
+        rows.append([entry["claim"], compared, entry["on"], _fmt_ci(entry["estimate"]), f"**{entry['verdict']}**"])
+    return ["## The paper's claim, tested", "",
+            f"Profile `{ablation.profile_name}`. Effect in accuracy points (the best cell of each side chosen inside "
+            "every resample), with its paired 95% bootstrap CI over problems (and seeds): **supported** when the CI "
+            "lies above 0, **contradicted** when it lies below 0, **inconclusive** otherwise. At the tiny profile "
+            "this tests the claim in the micro-world analogue, not the paper's models.", "",
+            _markdown(["claim (the paper's)", "compared", "on", "effect (points)", "verdict"], rows), ""]
+
+
+def _self_critique_block(cells: dict[str, CellRuns]) -> list[str]:
+    """Two-stage self-critique per cell: mean attempts, share judged correct, the judge's accuracy."""
+    rows = []
+    for label, entry in cells.items():
+        per_seed = [[r for r in records if r.get("attempts")] for records in entry.records]
+        per_seed = [rows_ for rows_ in per_seed if rows_]
+        if not per_seed:
+            continue
+        width = min(len(x) for x in per_seed)
+        per_seed = [sorted(x, key=lambda r: (r["benchmark"], r["id"]))[:width] for x in per_seed]
+
+        def estimate(values, weights=None, key=label):
+            outcomes = Outcomes.of(values, weights)
+            return Replicates({f"selfcritique:{key}": {key: outcomes}}).estimate(
+                lambda get: get(f"selfcritique:{key}", key))
+
+        attempts = estimate([[float(r["attempts"]) for r in x] for x in per_seed])
+        judged = estimate([[float(r["judged_correct"]) for r in x] for x in per_seed]).scaled(100)
+        judge = estimate([[sum((v is True) == ok for v, ok in zip(r["verdicts"], r["attempt_correct"], strict=True))
+                           for r in x] for x in per_seed],
+                         [[float(len(r["verdicts"])) for r in x] for x in per_seed]).scaled(100)
+        said_right = estimate([[sum(v is True for v in r["verdicts"]) for r in x] for x in per_seed],
+                              [[float(len(r["verdicts"])) for r in x] for x in per_seed]).scaled(100)
+        first = estimate([[float(r["attempt_correct"][0]) for r in x] for x in per_seed]).scaled(100)
+        rows.append([label, _fmt_ci2(attempts), _fmt_ci(judged), _fmt_ci(judge), _fmt_ci(said_right), _fmt_ci(first)])
+    if not rows:
+        return []
+    return ["## Two-stage self-critique", "",
+            "Per problem of the solving benchmarks: attempts made (at most the profile's cap), whether the answer kept "
+            "was judged correct by the model's own critique, the judge's accuracy over every attempt it critiqued "
+            "(its verdict against the gold answer), the share of critiques that said \"correct\", and the accuracy "
+            "of the first attempt alone. 95% bootstrap CIs.", "",
+            _markdown(["cell", "mean attempts", "answer judged correct %", "judge accuracy %", "judge says correct %",
+                       "first attempt correct %"], rows), ""]
+
+
+def _fmt_ci2(estimate: Estimate | None) -> str:
+    """Like _fmt_ci with two decimals (for small quantities such as mean attempts)."""
+    if estimate is None or math.isnan(estimate.value):
+        return MISSING
+    return f"{estimate.value:.2f} [{estimate.low:.2f}, {estimate.high:.2f}]"
 
 
 def _mean(values: list) -> Any:
@@ -390,8 +536,8 @@ def _int(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.0f}"
 
 
-def render(ablation: Ablation, command: str) -> str:
-    cells = collect(ablation)
+def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None = None) -> str:
+    cells = collect(ablation) if cells is None else cells
     spec = ablation.spec
     header, body, notes = _main_table(ablation, cells)
     seeds = ablation.seeds
@@ -413,7 +559,13 @@ def render(ablation: Ablation, command: str) -> str:
         " ".join(notes),
         "",
     ]
+    if spec.figure is not None:
+        out += [f"![{spec.table}]({spec.figure.file})", "",
+                f"{spec.table}: accuracy against training step ({spec.figure.points} evaluations during training, "
+                f"{spec.figure.limit or 'all'} problems each, Wilson 95% bands), file `{spec.figure.file}`. These "
+                "evaluations draw the figure only; each cell's kept checkpoint was chosen on the validation split.", ""]
     out += _differences_block(ablation, cells)
+    out += _self_critique_block(cells)
     out += _skill_block(ablation, cells) + [""]
     out += _base_block(ablation)
     out += _training_block(cells)
@@ -440,7 +592,8 @@ def render(ablation: Ablation, command: str) -> str:
         cell_rows.append([ablation.run_name(cell), choices, binding, cell.fingerprint,
                           run.info.run_id if run else "not run"])
     out.append(_markdown(["cell", "choices", "teacher binding", "fingerprint", "MLflow run"], cell_rows))
-    return "\n".join(out) + "\n"
+    out += [""] + _hypotheses_block(ablation, cells)
+    return "\n".join(out).rstrip() + "\n"
 
 
 def _safe_uri(uri: str) -> str:
@@ -452,8 +605,22 @@ def _safe_uri(uri: str) -> str:
 
 
 def write_report(ablation: Ablation, root: Path | None = None) -> Path:
+    """Write the spec's report (and its figure, if it has one); inside an active MLflow run the figure
+    is logged on it too."""
     command = f"cft report {ablation.name} --profile {ablation.profile_name}"
     path = report_path(ablation, root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(ablation, command))
+    cells = collect(ablation)
+    figure_spec = ablation.spec.figure
+    if figure_spec is not None:
+        from cft_lib.report.figures import draw_training_curves, save_figure
+
+        panels = [(name, ablation.profile.benchmarks[name]) for name in figure_spec.benchmarks
+                  if name in ablation.profile.benchmarks]
+        figure = draw_training_curves(f"{ablation.spec.title} — profile {ablation.profile_name}", panels, cells)
+        mlflow = mlflow_client()
+        if mlflow.active_run() is not None:
+            mlflow.log_figure(figure, f"report/{figure_spec.file}")
+        save_figure(figure, path.parent / figure_spec.file)
+    path.write_text(render(ablation, command, cells))
     return path

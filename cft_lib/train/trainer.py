@@ -35,6 +35,7 @@ from cft_lib.train.precision import resolve_precision
 from cft_lib.train.tokenize import TokenizedExample
 
 Validator = Callable[[torch.nn.Module, PreTrainedTokenizerBase], float]
+Tracker = Callable[[torch.nn.Module, PreTrainedTokenizerBase], dict[str, float]]
 MetricLogger = Callable[[dict[str, float], int], None]
 
 
@@ -53,6 +54,7 @@ class TrainResult:
     validation: list[tuple[int, float]] = field(default_factory=list)
     resumed_from_step: int | None = None  # set when this call continued an interrupted training
     mixed_precision: str = "no"  # what `auto` resolved to on this machine (logged with the run)
+    processes: int = 1  # data-parallel processes (device-hours = seconds x processes / 3600)
 
 
 def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> list[list[TokenizedExample]]:
@@ -98,12 +100,16 @@ def train(
     progress: bool = True,
     checkpoint_interval_s: float | None = None,
     desc: str = "train",
+    track: Tracker | None = None,
+    track_points: int = 0,
 ) -> TrainResult:
     """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model.
 
     Saves the training state every `checkpoint_interval_s` seconds (default: CFT_CHECKPOINT_INTERVAL_S
     or 10 minutes) and resumes from it when called again on the same out_dir (train/checkpoints.py).
     The last checkpoint stays until the caller has recorded the result and calls checkpoints.clear.
+    `track`, at `track_points` steps spread over training, adds metrics to that step's log (Figure 2's
+    curves); unlike `validate` it never decides which checkpoint is kept.
     """
     config.check()
     if not examples:
@@ -130,6 +136,7 @@ def train(
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     rank, world = accelerator.process_index, accelerator.num_processes
     validation_at = validation_steps(total_steps, config.num_validations if validate else 0)
+    track_at = validation_steps(total_steps, track_points if track else 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     key = checkpoints.training_key(model_path, config, examples, _launch(accelerator))
@@ -203,6 +210,8 @@ def train(
             if state.best_score is None or score > state.best_score:
                 state.best_step, state.best_score = step, score
                 _save(accelerator, model, tokenizer, model_dir)
+        if step in track_at:
+            metrics |= track(accelerator.unwrap_model(model), tokenizer)
         if log_metrics and accelerator.is_main_process:
             log_metrics(metrics, step)
         state.metrics.append((step, metrics))
@@ -217,7 +226,8 @@ def train(
         _save(accelerator, model, tokenizer, model_dir)
     return TrainResult(model_dir, total_steps, state.examples, state.target_tokens,
                        state.real_tokens / max(state.train_time, 1e-9), state.final_loss,
-                       state.best_step, state.best_score, state.validation, resumed_from, precision)
+                       state.best_step, state.best_score, state.validation, resumed_from, precision,
+                       accelerator.num_processes)
 
 
 def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:

@@ -28,7 +28,9 @@ def test_shipped_spec_validates(spec, profile):
     assert len({c.fingerprint for c in ablation.cells}) == len(ablation.cells)
     for row, values in ablation.spec.paper.items():  # paper numbers refer to real rows and cells
         assert row in ablation.spec.benchmarks or row == "AVG"
-        assert set(values) <= {c.label for c in ablation.cells}
+        assert set(values) <= {c.label for c in ablation.cells} | set(ablation.spec.references)
+    for hypothesis in ablation.spec.hypotheses:
+        assert set(hypothesis.better + hypothesis.worse) <= {c.label for c in ablation.cells}
 
 
 def test_teacher_model_cells_resolve_to_the_papers_comparison():
@@ -93,16 +95,18 @@ def test_unknown_spec_name_suggests_the_nearest():
 
 
 def test_seeds_replicate_every_trained_cell_once_per_seed():
-    ablation = load_ablation("sft_vs_cft", "tiny", seeds=3)
+    ablation = load_ablation("teacher_model", "tiny", seeds=3)
     assert ablation.seeds == [0, 1, 2]
     by_label: dict[str, list] = {}
     for cell in ablation.cells:
         by_label.setdefault(cell.label, []).append(cell)
-    assert len(by_label["Base"]) == 1  # greedy evaluation of one base model: no seed to vary
-    cft = by_label["WebInstruct-CFT"]
+    assert len(by_label["SFT-verified"]) == 3  # every trained cell once per seed
+    cft = by_label["GPT-4o-1120"]
     assert [c.seed for c in cft] == [0, 1, 2]
     assert len({c.train.data.fingerprint for c in cft}) == 3 and len({c.train.fingerprint for c in cft}) == 3
     assert len({c.fingerprint for c in ablation.cells}) == len(ablation.cells)
-    assert ablation.run_name(cft[1]) == "WebInstruct-CFT (seed 1)"
+    assert ablation.run_name(cft[1]) == "GPT-4o-1120 (seed 1)"
+    base = load_ablation("response_source", "tiny", seeds=3)
+    assert sum(c.label == "Base" for c in base.cells) == 1  # greedy evaluation of one base model: no seed to vary
     with pytest.raises(SpecError, match="--seeds"):
         load_ablation("sft_vs_cft", "tiny", seeds=0)
