@@ -101,10 +101,14 @@ def build_tiny_bases(ablations: list[Ablation], profile: str, workers: int | Non
     import time
 
     from cft_lib.paths import cft_home
+    from cft_lib.tracking import mlflow_client
 
     todo = unbuilt_tiny_bases(ablations)
     if not todo:
         return 0
+    # create the tracking store here, once: builds that start together on a fresh SQLite store would
+    # each run its schema migrations and collide
+    mlflow_client().MlflowClient().search_experiments(max_results=1)
     workers = workers or max(1, min(len(todo), os.cpu_count() or 1))
     logs = cft_home() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
