@@ -1,8 +1,9 @@
 """The tiny base model's architecture: a randomly initialised Qwen-family causal LM.
 
-~4M parameters (hidden 256, 4 layers, 4 heads) with a word-level vocabulary of ~2.2k pieces:
-small enough to pre-train on 2 CPU cores in a few minutes, big enough to learn 1-4 step
-arithmetic, and loaded by the same transformers code paths as Qwen2.5-Math-7B.
+By default ~0.3M parameters (hidden 64, 4 layers, 2 heads) with a word-level vocabulary of a few
+hundred pieces: small enough to pre-train on one CPU core in minutes, big enough to store the
+micro-world's fact table and solve multi-step problems, and loaded by the same transformers code
+paths as Qwen2.5-Math-7B. Profiles change width and depth per base model (ablations/profiles/tiny.yaml).
 
 Why Qwen3 and not Qwen2: transformers >= 5 lists "qwen2" among model types whose hub tokenizer
 class it does not trust, and AutoTokenizer then forces Qwen2Tokenizer's byte-level pre-tokenizer

@@ -321,8 +321,28 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
     return header, body, notes
 
 
+MAX_ALL_PAIRS = 6  # up to this many cells in a group every pair is shown; beyond, each cell vs the group's first
+
+
+def _pairs(ablation: Ablation, cells: dict[str, CellRuns], labels: list[str]) -> list[tuple[str, str]]:
+    """The pairs to compare: within each `group_by` group, every pair, or (a large group) each cell
+    against the group's first cell (Table 2: each method vs its base model; Table 9: vs direct T=0)."""
+    group_by = ablation.spec.layout.group_by
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        key = str(cells[label].cells[0].choices.get(group_by, "")) if group_by else ""
+        groups.setdefault(key, []).append(label)
+    out = []
+    for members in groups.values():
+        if len(members) <= MAX_ALL_PAIRS:
+            out += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+        else:
+            out += [(members[0], b) for b in members[1:]]
+    return out
+
+
 def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
-    """Every pair of measured cells: paired Δ (later cell − earlier one) per bound benchmark and on AVG,
+    """Pairs of measured cells (_pairs): paired Δ (later cell − earlier one) per bound benchmark and on AVG,
     with a paired bootstrap CI over problems (and seeds); * where the CI excludes 0."""
     bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
     names = [n for n in ablation.spec.benchmarks if n in bound]
@@ -333,18 +353,18 @@ def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[s
     if len(labels) < 2:
         return []
     rows = []
-    for i, first in enumerate(labels):
-        for second in labels[i + 1:]:
-            row = [f"{second} − {first}"]
-            for n in names:
-                row.append(_fmt_ci(reps.estimate(lambda get, n=n, a=first, b=second: get(n, b) - get(n, a))
-                                   .scaled(100), mark=True))
-            row.append(_fmt_ci(reps.estimate(lambda get, a=first, b=second: _mean([get(n, b) for n in names])
-                                             - _mean([get(n, a) for n in names])).scaled(100), mark=True))
-            rows.append(row)
+    for first, second in _pairs(ablation, cells, labels):
+        row = [f"{second} − {first}"]
+        for n in names:
+            row.append(_fmt_ci(reps.estimate(lambda get, n=n, a=first, b=second: get(n, b) - get(n, a))
+                               .scaled(100), mark=True))
+        row.append(_fmt_ci(reps.estimate(lambda get, a=first, b=second: _mean([get(n, b) for n in names])
+                                         - _mean([get(n, a) for n in names])).scaled(100), mark=True))
+        rows.append(row)
     header = ["Δ (points)", *[f"{n} → {bound[n]}" for n in names], "AVG"]
     return ["## Paired differences", "",
-            "Each pair of cells on the same problems: Δ in accuracy points with its paired 95% bootstrap CI; "
+            "Pairs of cells on the same problems (every pair, or in a large table each cell against the first of "
+            "its group): Δ in accuracy points with its paired 95% bootstrap CI; "
             "* marks a Δ whose CI excludes 0 (a difference the evaluation can tell from noise).", "",
             _markdown(header, rows), ""]
 

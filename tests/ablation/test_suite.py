@@ -26,7 +26,7 @@ def test_all_specs_cover_every_table_and_share_cells(profile):
     assert counts["trainings"] < counts["cells"]
 
 
-def test_all_dry_run_prints_totals(capsys):
+def test_all_dry_run_prints_totals(capsys, session_home):
     assert main(["ablation", "--all", "--dry-run", "--profile", "paper"]) == 0
     out = capsys.readouterr().out
     for table in PAPER_TABLES:
@@ -34,7 +34,7 @@ def test_all_dry_run_prints_totals(capsys):
     assert "cells in total" in out and "unique cell" in out and "unique trainings" in out
 
 
-def test_spec_or_all_not_both(capsys):
+def test_spec_or_all_not_both(capsys, session_home):
     assert main(["ablation", "teacher_model", "--all", "--dry-run"]) == 2
     assert main(["report"]) == 2
 
