@@ -54,7 +54,9 @@ def draw_training_curves(title: str, panels: list[tuple[str, str]], cells: dict[
         axis.set_ylabel("accuracy (%), 95% interval")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    figure.suptitle(title, fontsize=10)
+    import textwrap
+
+    figure.suptitle(textwrap.fill(title, 70 * max(1, len(panels))), fontsize=9)
     figure.tight_layout()
     return figure
 

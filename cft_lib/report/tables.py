@@ -248,12 +248,14 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
     texts = {(INFO_NAMES[i], label): _info_text(cells[label], i) for i in spec.layout.info for label in labels}
 
     paper = {(row, col): v for row, values in spec.paper.items() for col, v in values.items() if v is not None}
+    derived: set[tuple[str, str]] = set()  # paper AVGs the paper does not print: the mean of its numbers
     if AVG in extras:
         for label in [*labels, *spec.references]:
             if (AVG, label) not in paper:
                 values = [paper.get((n, label)) for n in spec.benchmarks]
                 if values and all(v is not None for v in values):
                     paper[AVG, label] = sum(values) / len(values)
+                    derived.add((AVG, label))
     columns = [*spec.references, *labels]
     deltas = _delta_groups(ablation, cells) if "DELTA" in extras else {}
     for name, (cft, sft, last) in deltas.items():
@@ -280,7 +282,7 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
     def paper_value(row: str, col: str) -> str:
         if row in info_rows:
             return spec.paper_info.get(row, {}).get(col, MISSING)
-        return _fmt(paper.get((row, col)))
+        return _fmt(paper.get((row, col))) + ("†" if (row, col) in derived else "")
 
     def benchmark_label(name: str) -> str:
         if name == AVG:
@@ -307,7 +309,8 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
         notes.append("Rows marked (reference) are other people's models: the paper's numbers only, never run here.")
     if AVG in extras:
         notes.append("AVG (ours) averages the benchmarks bound in this profile; AVG (paper) is the paper's own "
-                     "average.")
+                     "average" + ("; † marks the mean of the paper's numbers where the paper prints no average."
+                                  if derived else "."))
     if deltas:
         notes.append("Δ (ours) is the best CFT cell minus the best SFT cell"
                      + (" of the same base model" if len(deltas) > 1 else "")
