@@ -39,3 +39,17 @@ def test_cli_evaluate_through_the_server_logs_backend_without_the_key(server, sm
     assert run.data.metrics["micro-easy/n"] == 5
     dumped = json.dumps([run.data.params, run.data.tags]) + done.stdout + done.stderr
     assert "SECRET" not in dumped
+
+
+def test_two_stage_self_critique_through_the_server(server, small_base_model):
+    """Table 9's two-stage mode needs nothing but chat calls: it runs unchanged on a served model."""
+    from cft_lib.eval.inference import InferenceConfig
+
+    config = EvalConfig(benchmarks=("micro-easy",), limit=6, inference=InferenceConfig("two-stage", max_attempts=2),
+                        generation=GenerationConfig(max_new_tokens=32, temperature=0.6, seed=1, batch_size=6))
+    result = evaluate(OpenAIBackend(server, str(small_base_model), concurrency=4, progress=False), config)
+    for record in result.records:
+        assert 1 <= record["attempts"] <= 2
+        assert len(record["attempt_correct"]) == len(record["verdicts"]) == record["attempts"]
+        assert record["output"] == record["attempt_outputs"][-1]
+    assert 1.0 <= result.metrics()["selfcritique/mean_attempts"] <= 2.0
