@@ -174,13 +174,13 @@ def _fmt(value: float | None) -> str:
     return MISSING if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
 
 
-def _fmt_ci(estimate: Estimate | None, mark: bool = False) -> str:
+def _fmt_ci(estimate: Estimate | None, mark: bool = False, digits: int = 1) -> str:
     if estimate is None or math.isnan(estimate.value):
         return MISSING
     if math.isnan(estimate.low):
-        return f"{estimate.value:.1f}"
+        return f"{estimate.value:.{digits}f}"
     star = "*" if mark and estimate.excludes_zero else ""
-    return f"{estimate.value:.1f} [{estimate.low:.1f}, {estimate.high:.1f}]{star}"
+    return f"{estimate.value:.{digits}f} [{estimate.low:.{digits}f}, {estimate.high:.{digits}f}]{star}"
 
 
 def _markdown(header: list[str], rows: list[list[str]]) -> str:
@@ -193,13 +193,18 @@ INFO_NAMES = {"data": "#Data", "compute": "compute"}
 REFERENCE = " (reference)"
 
 
-def _delta_groups(ablation: Ablation, cells: dict[str, CellRuns]) -> dict[str, tuple[list[str], list[str], str]]:
-    """Δ column name -> (CFT labels, SFT labels, the last label of its group): one per `group_by` value."""
+def _groups(ablation: Ablation, cells: dict[str, CellRuns], labels: list[str]) -> dict[str, list[str]]:
+    """`group_by` value -> its labels, in order (one group "" when the layout groups nothing)."""
     group_by = ablation.spec.layout.group_by
     groups: dict[str, list[str]] = {}
-    for label, entry in cells.items():
-        key = str(entry.cells[0].choices.get(group_by, "")) if group_by else ""
-        groups.setdefault(key, []).append(label)
+    for label in labels:
+        groups.setdefault(str(cells[label].cells[0].choices.get(group_by, "")) if group_by else "", []).append(label)
+    return groups
+
+
+def _delta_groups(ablation: Ablation, cells: dict[str, CellRuns]) -> dict[str, tuple[list[str], list[str], str]]:
+    """Δ column name -> (CFT labels, SFT labels, the last label of its group): one per `group_by` value."""
+    groups = _groups(ablation, cells, list(cells))
     out = {}
     for key, members in groups.items():
         cft = [label for label in members if cells[label].method == "cft"]
@@ -330,13 +335,8 @@ MAX_ALL_PAIRS = 6  # up to this many cells in a group every pair is shown; beyon
 def _pairs(ablation: Ablation, cells: dict[str, CellRuns], labels: list[str]) -> list[tuple[str, str]]:
     """The pairs to compare: within each `group_by` group, every pair, or (a large group) each cell
     against the group's first cell (Table 2: each method vs its base model; Table 9: vs direct T=0)."""
-    group_by = ablation.spec.layout.group_by
-    groups: dict[str, list[str]] = {}
-    for label in labels:
-        key = str(cells[label].cells[0].choices.get(group_by, "")) if group_by else ""
-        groups.setdefault(key, []).append(label)
     out = []
-    for members in groups.values():
+    for members in _groups(ablation, cells, labels).values():
         if len(members) <= MAX_ALL_PAIRS:
             out += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
         else:
@@ -344,14 +344,18 @@ def _pairs(ablation: Ablation, cells: dict[str, CellRuns], labels: list[str]) ->
     return out
 
 
-def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
-    """Pairs of measured cells (_pairs): paired Δ (later cell − earlier one) per bound benchmark and on AVG,
-    with a paired bootstrap CI over problems (and seeds); * where the CI excludes 0."""
+def _measured(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[dict[str, str], list[str], Replicates]:
+    """(paper benchmark -> ours, the spec's benchmarks with measured cells in order, their replicates)."""
     bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
     names = [n for n in ablation.spec.benchmarks if n in bound]
     table = {name: solve_outcomes(cells, bound[name]) for name in names}
-    reps = Replicates(table)
-    names = [n for n in names if table.get(n)]
+    return bound, [n for n in names if table.get(n)], Replicates(table)
+
+
+def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
+    """Pairs of measured cells (_pairs): paired Δ (later cell − earlier one) per bound benchmark and on AVG,
+    with a paired bootstrap CI over problems (and seeds); * where the CI excludes 0."""
+    bound, names, reps = _measured(ablation, cells)
     labels = [label for label in cells if names and all(reps.has(n, label) for n in names)]
     if len(labels) < 2:
         return []
@@ -375,11 +379,7 @@ def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[s
 def hypothesis_verdicts(ablation: Ablation, cells: dict[str, CellRuns]) -> list[dict[str, Any]]:
     """Each hypothesis of the spec, tested on our cells: best(better) − best(worse) in points with its
     paired 95% bootstrap CI; supported (CI above 0), contradicted (below 0) or inconclusive."""
-    bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
-    names = [n for n in ablation.spec.benchmarks if n in bound]
-    table = {name: solve_outcomes(cells, bound[name]) for name in names}
-    reps = Replicates(table)
-    names = [n for n in names if table.get(n)]
+    bound, names, reps = _measured(ablation, cells)
     out = []
     for hypothesis in ablation.spec.hypotheses:
         on = names if hypothesis.benchmark == AVG else [hypothesis.benchmark]
@@ -438,7 +438,8 @@ def _self_critique_block(cells: dict[str, CellRuns]) -> list[str]:
         said_right = estimate([[sum(v is True for v in r["verdicts"]) for r in x] for x in per_seed],
                               [[float(len(r["verdicts"])) for r in x] for x in per_seed]).scaled(100)
         first = estimate([[float(r["attempt_correct"][0]) for r in x] for x in per_seed]).scaled(100)
-        rows.append([label, _fmt_ci2(attempts), _fmt_ci(judged), _fmt_ci(judge), _fmt_ci(said_right), _fmt_ci(first)])
+        rows.append([label, _fmt_ci(attempts, digits=2),
+                     *(_fmt_ci(e) for e in (judged, judge, said_right, first))])
     if not rows:
         return []
     return ["## Two-stage self-critique", "",
@@ -448,13 +449,6 @@ def _self_critique_block(cells: dict[str, CellRuns]) -> list[str]:
             "of the first attempt alone. 95% bootstrap CIs.", "",
             _markdown(["cell", "mean attempts", "answer judged correct %", "judge accuracy %", "judge says correct %",
                        "first attempt correct %"], rows), ""]
-
-
-def _fmt_ci2(estimate: Estimate | None) -> str:
-    """Like _fmt_ci with two decimals (for small quantities such as mean attempts)."""
-    if estimate is None or math.isnan(estimate.value):
-        return MISSING
-    return f"{estimate.value:.2f} [{estimate.low:.2f}, {estimate.high:.2f}]"
 
 
 def _mean(values: list) -> Any:
