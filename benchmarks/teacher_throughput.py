@@ -2,7 +2,7 @@
 
     python benchmarks/teacher_throughput.py [--latency 0.2] [--requests 64]
 
-The endpoint is cft_lib.llm.stub_server on 127.0.0.1 (answers after `latency` seconds, like a
+The endpoint is tests/support/openai_stub.py on 127.0.0.1 (answers after `latency` seconds, like a
 remote API). Each arm critiques the same micro-world responses through a fresh cache, so every
 request goes over the network. Prints requests/s of both and their ratio; no assertion.
 """
@@ -10,13 +10,16 @@ request goes over the network. Prints requests/s of both and their ratio; no ass
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from cft_lib.data.sources import micro_sources
-from cft_lib.llm.stub_server import StubEndpoint
-from cft_lib.teachers.llm import LLMTeacher
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: the stub lives in tests/support
+
+from cft_lib.data.sources import micro_sources  # noqa: E402
+from cft_lib.teachers.llm import LLMTeacher  # noqa: E402
+from tests.support.openai_stub import StubEndpoint  # noqa: E402
 
 
 def measure(base_url: str, pairs: list[tuple[str, str]], concurrency: int, cache: Path) -> float:

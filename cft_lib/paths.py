@@ -1,7 +1,8 @@
 """Where cft-lab keeps built artifacts (datasets, models): content-addressed, reusable.
 
 `CFT_HOME` (default: ./.cft in the working directory, next to mlflow.db) holds
-  data/<fingerprint>/   built training sets     models/<fingerprint>/  built or trained models
+  data/<variant>-<source>-<fingerprint>/  built training sets
+  models/tiny-base-<fingerprint>/  tiny base models     models/<method>-<fingerprint>/  fine-tuned models
 A directory counts as finished only once its DONE marker exists, so a crash mid-build is never
 mistaken for a result.
 """

@@ -1,16 +1,23 @@
-"""MLflow glue: the tracking URI default, run context, and what every run records.
+"""MLflow glue: the tracking URI default, the run a stage logs into, and what every run records.
 
-Every stage run records its resolved config (params + a JSON artifact), seed, data fingerprint,
-code version and prompt templates, so that a run can be reproduced from the store alone.
-The tracking URI is `sqlite:///mlflow.db` in the working directory unless MLFLOW_TRACKING_URI
-says otherwise. Nothing that looks like a secret (keys, tokens, passwords) is ever logged.
+Every MLflow call of the library goes through this module. A stage never logs into MLflow's
+global "active run": it is handed a `Tracker` bound to one run id, so the runner decides which
+run a stage writes to (a cell's run, a `cft train` run, or the run `mlflow run` created).
+
+Every run records its resolved config (every key as a param, and the whole tree as
+config/resolved.json), seed, data fingerprint, code version and prompt templates, so that a run
+can be reproduced from the store alone. The tracking URI is `sqlite:///mlflow.db` in the working
+directory unless MLFLOW_TRACKING_URI says otherwise. Secrets (API keys, passwords, access
+tokens) are never logged: they are not config fields, and a key named like one is refused.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,18 +28,35 @@ from cft_lib.fingerprint import canonical
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 TAG_PREFIX = "cft."
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password)", re.IGNORECASE)
+PARENT_TAG = "mlflow.parentRunId"
+# whole key names only: `max_new_tokens` and `prompt_tokens` are settings and counts, not secrets
+_SECRET_KEY = re.compile(r"^(.*_)?(api[_-]?key|secret|password|passwd|access[_-]?token|auth[_-]?token|token)$",
+                         re.IGNORECASE)
 _PARAM_VALUE_LIMIT = 6000
+log = logging.getLogger(__name__)
 
 
 def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI)
 
 
+def safe_uri(uri: str) -> str:
+    """`uri` without credentials (user:password@), for anything written to a file or the console.
+
+    Passwords may hold '/' (base64 does), so the userinfo runs to the last '@' after the scheme.
+    """
+    scheme, sep, rest = uri.partition("://")
+    if not sep or "@" not in rest:
+        return uri
+    userinfo, _, host = rest.rpartition("@")
+    if ":" in userinfo or "/" not in userinfo:  # user:password@ or token@, not a path that holds an '@'
+        return f"{scheme}{sep}{host}"
+    return uri
+
+
 def mlflow_client():
     """mlflow, pointed at this project's store (imported lazily: it takes seconds)."""
-    import logging
-
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per report row is noise
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri())
@@ -41,13 +65,24 @@ def mlflow_client():
     return mlflow
 
 
+def client():
+    """An MlflowClient on this project's store."""
+    return mlflow_client().MlflowClient()
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.match(key))
+
+
 def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested config → {"train.learning_rate": 1e-4, ...}; secret-looking keys are dropped."""
+    """Nested config → {"train.learning_rate": 1e-4, ...}; keys named like secrets are dropped."""
     flat: dict[str, Any] = {}
     value = canonical(config)
     if isinstance(value, dict):
+        if not value and prefix:
+            flat[prefix.rstrip(".")] = "{}"
         for key, item in value.items():
-            if _SECRET_KEY.search(key):
+            if is_secret_key(key):
                 continue
             flat |= flatten(item, f"{prefix}{key}.")
         return flat
@@ -68,55 +103,141 @@ def code_version() -> str:
         return __version__
 
 
-@contextmanager
-def stage_run(experiment: str, stage: str, run_name: str, config: Any, fingerprint: str,
-              tags: dict[str, str] | None = None, nested: bool = False) -> Iterator[Any]:
-    """An MLflow run for one stage, with its config, fingerprint and code version recorded."""
-    mlflow = mlflow_client()
-    mlflow.set_experiment(experiment)
-    all_tags = {f"{TAG_PREFIX}stage": stage, f"{TAG_PREFIX}fingerprint": fingerprint,
-                f"{TAG_PREFIX}code_version": code_version(), **(tags or {})}
-    with mlflow.start_run(run_name=run_name, tags=all_tags, nested=nested) as run:
-        params = {k: _param_value(v) for k, v in flatten(config).items()}
-        for start in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
-            mlflow.log_params(dict(list(params.items())[start:start + 100]))
-        mlflow.log_dict(canonical(config), "config/resolved.json")
-        yield run
-
-
 def _param_value(value: Any) -> str:
     text = str(value)
     return text if len(text) <= _PARAM_VALUE_LIMIT else text[: _PARAM_VALUE_LIMIT - 3] + "..."
 
 
-def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
-    """Log without waiting for the store: a per-step curve cost ~8 ms a step in SQLite, synchronously.
-    MLflow flushes queued metrics when the run ends (and on exit)."""
-    import mlflow
+class Tracker:
+    """Logging into one MLflow run, by id. Per-step metrics are queued (a synchronous SQLite write
+    cost ~8 ms a step); `close` waits for them."""
 
-    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=step is None)
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self._client = client()
+        self._pending: list[Any] = []
+
+    # -- params, tags, config ----------------------------------------------------------------
+    def log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, _param_value(v)) for k, v in params.items() if not is_secret_key(k.rsplit(".", 1)[-1])]
+        for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
+            self._client.log_batch(self.run_id, params=items[start:start + 100])
+
+    def log_config(self, config: Any, prefix: str = "") -> None:
+        """Every key of `config` as a param and the whole tree as config/resolved.json."""
+        self.log_params(flatten(config, prefix))
+        tree = canonical(config)
+        self.log_dict({k: v for k, v in tree.items() if not is_secret_key(k)} if isinstance(tree, dict) else tree,
+                      "config/resolved.json")
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        from mlflow.entities import RunTag
+
+        self._client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    # -- metrics -------------------------------------------------------------------------------
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
+        if not batch:
+            return
+        if step is None:
+            self._client.log_batch(self.run_id, metrics=batch, synchronous=True)
+        else:
+            self._pending.append(self._client.log_batch(self.run_id, metrics=batch, synchronous=False))
+
+    # -- artifacts -----------------------------------------------------------------------------
+    def log_dict(self, obj: Any, path: str) -> None:
+        self._client.log_dict(self.run_id, canonical(obj), path)
+
+    def log_text(self, text: str, path: str) -> None:
+        self._client.log_text(self.run_id, text, path)
+
+    def log_artifact(self, local: str | Path, directory: str | None = None) -> None:
+        self._client.log_artifact(self.run_id, str(local), directory)
+
+    def log_figure(self, figure: Any, path: str) -> None:
+        self._client.log_figure(self.run_id, figure, path)
+
+    def log_training_input(self, path: Path, name: str, fingerprint: str) -> None:
+        """Training data as an MLflow dataset input, so lineage shows in the UI."""
+        import mlflow
+        import pandas as pd
+        from mlflow.entities import DatasetInput, InputTag
+
+        frame = pd.read_json(path, lines=True)
+        dataset = mlflow.data.from_pandas(frame, source=str(path), name=name, digest=fingerprint)
+        self._client.log_inputs(self.run_id, [DatasetInput(dataset._to_mlflow_entity(),
+                                                           [InputTag("mlflow.data.context", "training")])])
+
+    def record_error(self, error: BaseException) -> None:
+        """Why a run failed, where the UI shows it: a tag and the full traceback as an artifact."""
+        text = "".join(traceback.format_exception(error))
+        self.set_tags({f"{TAG_PREFIX}error": f"{type(error).__name__}: {error}"[:5000]})
+        self.log_text(text, "error/traceback.txt")
+
+    def flush(self) -> None:
+        for operation in self._pending:
+            operation.wait()
+        self._pending.clear()
 
 
-def log_training_input(path: Path, name: str, fingerprint: str) -> None:
-    """Training data as an MLflow dataset input, so lineage shows in the UI."""
-    import mlflow
-    import pandas as pd
+@contextmanager
+def tracked_run(experiment: str, run_name: str, tags: dict[str, Any], parent: str | None = None,
+                run_id: str | None = None) -> Iterator[Tracker]:
+    """A run in `experiment` (or the existing run `run_id`, left open for its owner to end), ended
+    FINISHED, or FAILED with the error recorded, or KILLED on Ctrl-C. `parent` nests it in the UI."""
+    mlflow_client()
+    mlflow_client_ = client()
+    own = run_id is None
+    if own:
+        found = mlflow_client_.get_experiment_by_name(experiment)
+        experiment_id = found.experiment_id if found else mlflow_client_.create_experiment(experiment)
+        all_tags = {f"{TAG_PREFIX}code_version": code_version(), **tags}
+        if parent:
+            all_tags[PARENT_TAG] = parent
+        run_id = mlflow_client_.create_run(experiment_id, run_name=run_name,
+                                           tags={k: str(v) for k, v in all_tags.items()}).info.run_id
+    tracker = Tracker(run_id)
+    if not own:
+        tracker.set_tags({f"{TAG_PREFIX}code_version": code_version(), **tags})
+    try:
+        yield tracker
+    except KeyboardInterrupt:
+        tracker.flush()
+        if own:
+            mlflow_client_.set_terminated(run_id, "KILLED")
+        raise
+    except BaseException as error:
+        tracker.flush()
+        tracker.record_error(error)
+        if own:
+            mlflow_client_.set_terminated(run_id, "FAILED")
+        raise
+    tracker.flush()
+    if own:
+        mlflow_client_.set_terminated(run_id, "FINISHED")
 
-    frame = pd.read_json(path, lines=True)
-    dataset = mlflow.data.from_pandas(frame, source=str(path), name=name, digest=fingerprint)
-    mlflow.log_input(dataset, context="training")
+
+def project_run_id() -> str | None:
+    """The run `mlflow run` created for this entry point (it is the parent of what we log)."""
+    return os.environ.get("MLFLOW_RUN_ID") or None
 
 
-def finished_cell_runs(fingerprints: list[str]) -> dict[str, Any]:
-    """fingerprint → the newest FINISHED cell run with it, across all experiments."""
-    mlflow = mlflow_client()
-    client = mlflow.MlflowClient()
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    found: dict[str, Any] = {}
-    for key in dict.fromkeys(fingerprints):  # MLflow's tag filters have no IN: one query per cell
-        runs = client.search_runs(
-            experiments, f"tags.`cft.stage` = 'cell' and tags.`cft.fingerprint` = '{key}' "
-                         "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"], max_results=1)
-        if runs:
-            found[key] = runs[0]
-    return found
+@contextmanager
+def stage_run(experiment: str, stage: str, run_name: str, config: Any, fingerprint: str,
+              tags: dict[str, str] | None = None) -> Iterator[Tracker]:
+    """The run of one `cft` stage command, with its config, fingerprint and code version recorded.
+
+    Under `mlflow run` the project's own run is used, so no run is left empty.
+    """
+    all_tags = {f"{TAG_PREFIX}stage": stage, f"{TAG_PREFIX}fingerprint": fingerprint, **(tags or {})}
+    with tracked_run(experiment, run_name, all_tags, run_id=project_run_id()) as tracker:
+        tracker.log_config(config)
+        yield tracker

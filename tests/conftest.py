@@ -8,6 +8,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads (2 sha
 
 import pytest  # noqa: E402
 
+# Tests that pre-train a model, start a server or drive the CLI in subprocesses are slow, whatever
+# their own marks say: `pytest -m "not slow"` is the fast unit tier (under a minute on 2 cores).
+HEAVY_FIXTURES = {"small_base_model", "server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("integration"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def session_home(tmp_path_factory: pytest.TempPathFactory):
@@ -22,6 +32,27 @@ def session_home(tmp_path_factory: pytest.TempPathFactory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def shared_store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One real SQLite tracking store for the fast tests (creating its schema takes ~2 s, once)."""
+    from mlflow import MlflowClient
+
+    root = tmp_path_factory.mktemp("shared-store")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    MlflowClient(uri).create_experiment("artifacts-here", artifact_location=str(root / "artifacts"))
+    return uri
+
+
+@pytest.fixture
+def store_uri(shared_store_uri: str, monkeypatch: pytest.MonkeyPatch):
+    """MLFLOW_TRACKING_URI pointed at the shared test store for one test (never the project's mlflow.db)."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", shared_store_uri)
+    yield shared_store_uri
+    mlflow.set_tracking_uri(None)  # mlflow_client() pins mlflow's global URI: leave it to the environment
 
 
 @pytest.fixture(scope="session")

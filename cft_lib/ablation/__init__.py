@@ -1,1 +1,2 @@
-"""Ablations: stage functions (build data → train → evaluate), specs, planning, execution."""
+"""Ablations: the resolved cell config, specs and profiles, planning, stage functions (build base → build data
+→ train → evaluate), execution into MLflow and what the store holds."""

@@ -11,15 +11,18 @@ Errors name the file, the key path and the allowed values:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from cft_lib.errors import SpecError
+from cft_lib.train.config import TrainConfig
 
 # cft-shuffled is a control, not a paper method: CFT on critiques shuffled across records (each
 # record paired with another record's critique), so what it learns cannot come from the content.
@@ -127,9 +130,9 @@ class BaseModelBinding(Strict):
 
 
 class DatasetBinding(Strict):
-    kind: Literal["micro", "hub"] = "micro"
-    source: str  # a micro-world source, or a hub source name (webinstruct, metamathqa, numinamath)
-    path: str | None = None  # hub id or local file (kind: hub)
+    # a micro-world source (micro-web, micro-meta, micro-numina), a hub source (webinstruct, metamathqa,
+    # numinamath), `hub-name:local_file.jsonl` (a local copy in the hub's fields), or a local .jsonl file
+    source: str
 
 
 class TeacherBinding(Strict):
@@ -140,6 +143,9 @@ class TeacherBinding(Strict):
     temperature: float = 0.3
     top_p: float = 0.95
     max_tokens: int = 3200
+    concurrency: int = Field(default=8, ge=1)  # llm: requests in flight
+    timeout_s: float = Field(default=120.0, gt=0)  # llm: seconds per request before a retry
+    max_retries: int = Field(default=8, ge=0)  # llm: retries with backoff on 429, 5xx, timeouts
 
 
 class ValidationBinding(Strict):
@@ -153,6 +159,7 @@ class DataBinding(Strict):
     paper_size: int | None = Field(default=None, ge=1)  # the paper's records that `size` stands for (50K)
     seed: int = 0
     max_chars: int = 8000
+    keep_consistent: bool = False  # cft: drop critiques whose verdict contradicts the reference answer
 
 
 class SelfCritiqueBinding(Strict):
@@ -167,7 +174,10 @@ class EvalBinding(Strict):
     backend: Literal["hf", "vllm", "openai"] = "hf"
     critique_benchmark: str | None = None  # scored for critique skill in every cell (tiny: micro-critique)
     base_url: str | None = None  # openai backend: the server that serves each cell's model
-    concurrency: int = 8  # openai backend: requests in flight
+    served_model: str | None = None  # openai backend: the model's name on that server (default: its path)
+    concurrency: int = Field(default=8, ge=1)  # openai backend: requests in flight
+    timeout_s: float = Field(default=600.0, gt=0)  # openai backend: seconds per request before a retry
+    tensor_parallel_size: int = Field(default=1, ge=1)  # vllm backend: GPUs per engine
     max_new_tokens: int = 2048
     batch_size: int = 64
     limit: int | None = None
@@ -192,6 +202,17 @@ class TinyBaseBinding(Strict):
     num_hidden_layers: int = Field(default=4, ge=1)
 
 
+def _binding_of(config: type, name: str) -> type[BaseModel]:
+    """A strict pydantic model with the fields, types and defaults of a config dataclass, so the
+    profile's section for it is checked like every other key (file, key path, did-you-mean)."""
+    hints = typing.get_type_hints(config)
+    fields = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(config)}
+    return create_model(name, __base__=Strict, __doc__=config.__doc__, **fields)
+
+
+TrainBinding = _binding_of(TrainConfig, "TrainBinding")
+
+
 class Profile(Strict):
     description: str = ""
     base_models: dict[str, BaseModelBinding]
@@ -200,7 +221,7 @@ class Profile(Strict):
     benchmarks: dict[str, str]  # paper benchmark name -> registered benchmark
     validation: ValidationBinding
     data: DataBinding = Field(default_factory=DataBinding)
-    train: dict[str, Any] = Field(default_factory=dict)  # TrainConfig fields (checked when resolved)
+    train: TrainBinding = Field(default_factory=lambda: TrainBinding())  # TrainConfig's fields
     eval: EvalBinding = Field(default_factory=EvalBinding)
     tiny_base: TinyBaseBinding = Field(default_factory=TinyBaseBinding)
     seeds: list[int] | None = None  # a spec's own `seeds` wins; `cft ablation --seeds N` wins over both
@@ -243,7 +264,7 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
         else:  # list[X] / dict[str, X] / X | None: step into the element type
             args = [a for a in typing.get_args(current) if a is not type(None)]
             current = args[-1] if args else None
-        while typing.get_origin(current) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        while typing.get_origin(current) in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(current) if a is not type(None)]
             current = args[0] if args else None
     if isinstance(current, type) and issubclass(current, BaseModel):
@@ -252,7 +273,7 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return args[-1] if args else None
 
 
-def format_errors(path: Path, model: type[BaseModel], error: ValidationError) -> list[str]:
+def format_errors(path: Path | str, model: type[BaseModel], error: ValidationError) -> list[str]:
     """One line per problem: file, key path, what is wrong and what is allowed."""
     lines = []
     for item in error.errors():
@@ -274,7 +295,7 @@ def format_errors(path: Path, model: type[BaseModel], error: ValidationError) ->
     return lines
 
 
-def parse_model(path: Path, model: type[BaseModel], data: dict[str, Any]) -> Any:
+def parse_model(path: Path | str, model: type[BaseModel], data: dict[str, Any]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

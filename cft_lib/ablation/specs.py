@@ -7,26 +7,34 @@ problems are collected and raised together as one SpecError.
 
 from __future__ import annotations
 
+import copy
 import itertools
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from cft_lib.ablation.cell import (
+    SELF_RESPONSE_SAMPLING,
+    CurveConfig,
+    ResolvedCell,
+    TrainStageConfig,
+    ValidationConfig,
+)
 from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
-from cft_lib.ablation.stages import SELF_RESPONSE_SAMPLING, CurveConfig, TrainStageConfig, ValidationConfig
 from cft_lib.data.builders import DataConfig
-from cft_lib.errors import SpecError
-from cft_lib.eval.benchmarks import benchmark_versions, benchmarks
+from cft_lib.errors import ConfigError, SpecError
+from cft_lib.eval.benchmarks import benchmarks
 from cft_lib.eval.evaluate import EvalConfig
 from cft_lib.eval.inference import InferenceConfig
 from cft_lib.fingerprint import fingerprint
-from cft_lib.llm.base import GenerationConfig
-from cft_lib.models.registry import TINY
+from cft_lib.llm.base import BackendConfig, GenerationConfig
+from cft_lib.models.recipe import TINY, TinyBaseRecipe
 from cft_lib.paths import ablations_dir
 from cft_lib.registry import unknown_name_message
 from cft_lib.teachers.config import TeacherConfig
 from cft_lib.train.config import TrainConfig
-from cft_lib.train.pretrain import TinyBaseRecipe
 
 CHOICE_FIELDS = tuple(CellOverrides.model_fields)
 BUILTIN_DEFAULTS = {"response_source": "original", "inference": "direct", "temperature": 0.0, "seed": 0}
@@ -54,32 +62,6 @@ def find_profile(name_or_path: str) -> Path:
 
 
 @dataclass(frozen=True)
-class ResolvedCell:
-    """One fully resolved run: what it means (choices) and how it runs (stage configs)."""
-
-    label: str
-    choices: dict[str, Any]  # the paper's vocabulary, defaults applied
-    base_model: str  # "tiny" or a path / hub id
-    tiny_recipe: TinyBaseRecipe
-    train: TrainStageConfig | None  # None for the base model (method: base)
-    eval: EvalConfig
-    benchmark_map: dict[str, str]  # paper benchmark -> registered benchmark
-
-    @property
-    def fingerprint(self) -> str:
-        model = self.train.fingerprint if self.train else (
-            self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model)
-        return fingerprint("cell", model, self.eval, benchmark_versions(self.eval.benchmarks))
-
-    def params(self) -> dict[str, Any]:
-        return {f"cell.{k}": v for k, v in self.choices.items()} | {"cell.label": self.label}
-
-    @property
-    def seed(self) -> int:
-        return int(self.choices["seed"])
-
-
-@dataclass(frozen=True)
 class Ablation:
     name: str
     spec_path: Path
@@ -89,6 +71,7 @@ class Ablation:
     profile: Profile
     cells: list[ResolvedCell]  # one per (cell, seed); cells of one label differ only in their seed
     seeds: list[int]
+    overrides: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE on the profile
 
     def run_name(self, cell: ResolvedCell) -> str:
         return cell.label if len(self.seeds) == 1 else f"{cell.label} (seed {cell.seed})"
@@ -110,15 +93,99 @@ def expand_cells(spec: Spec) -> list[CellSpec]:
     return cells
 
 
-def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None = None) -> Ablation:
+def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """["train.learning_rate=3e-4", ...] → {"train.learning_rate": 0.0003}; values read as YAML
+    (numbers, booleans, null, [lists]); a malformed item raises SpecError."""
+    parsed: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
+            raise SpecError(f"--set {item!r}: expected KEY=VALUE with a dotted profile key, e.g. "
+                            "--set train.learning_rate=3e-4")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        if isinstance(value, str):  # YAML 1.1 reads 3e-4 as a string; a number is what is meant
+            try:
+                value = float(value) if any(c in value for c in ".eE") else int(value)
+            except ValueError:
+                pass
+        parsed[key.strip()] = value
+    return parsed
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the profile's YAML data with each dotted key set (validated afterwards like the file).
+
+    Names with dots in them (`base_models.qwen2.5-7b.tiny_base.hidden_size`) are matched against the
+    keys that exist; a mapping value is merged into an existing mapping rather than replacing it.
+    """
+    out = copy.deepcopy(data)
+    for key, value in overrides.items():
+        node, parts, walked = out, key.split("."), []
+        while len(parts) > 1 and ".".join(parts) not in node:  # a final name may hold dots too
+            width = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in node), 1)
+            name, parts = ".".join(parts[:width]), parts[width:]
+            walked.append(name)
+            child = node.setdefault(name, {})
+            if not isinstance(child, dict):
+                raise SpecError(f"--set {key}: {'.'.join(walked)} is a value, not a section")
+            node = child
+        _merge(node, ".".join(parts), value)
+    return out
+
+
+def _merge(node: dict[str, Any], name: str, value: Any) -> None:
+    if isinstance(value, dict) and isinstance(node.get(name), dict):
+        for key, item in value.items():
+            _merge(node[name], key, item)
+    else:
+        node[name] = copy.deepcopy(value)
+
+
+def load_profile(profile_name: str, overrides: dict[str, Any] | None = None) -> tuple[Path, str, Profile]:
+    """The profile's path, how errors name it (the file, plus any --set), and the validated profile."""
+    profile_path = find_profile(profile_name)
+    data = read_yaml(profile_path)
+    where = str(profile_path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+        where = f"{profile_path} with --set {' '.join(f'{k}={v}' for k, v in overrides.items())}"
+    return profile_path, where, parse_model(where, Profile, data)
+
+
+def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None = None,
+                  overrides: dict[str, Any] | None = None) -> Ablation:
     """Load, validate and resolve; raises one SpecError listing every problem found.
 
     Seeds: `seeds` (N: seeds 0..N-1) wins over the spec's `seeds`, which wins over the profile's;
-    with none of them, each cell runs once with its own `seed` choice.
+    with none of them, each cell runs once with its own `seed` choice. `overrides` set dotted
+    profile keys (`cft ablation --set train.learning_rate=3e-4`); they are validated like the
+    file and change the fingerprint of every cell they change.
     """
-    spec_path, profile_path = find_spec(spec_name), find_profile(profile_name)
+    spec_path = find_spec(spec_name)
     spec = parse_model(spec_path, Spec, read_yaml(spec_path))
-    profile = parse_model(profile_path, Profile, read_yaml(profile_path))
+    return resolve_ablation(spec, spec_path, profile_name, seeds, overrides)
+
+
+def one_cell(choices: dict[str, Any], profile_name: str = "tiny", overrides: dict[str, Any] | None = None,
+             label: str = "cli") -> ResolvedCell:
+    """A one-cell spec resolved like any other: how `cft train`, `cft evaluate` and `cft build-data`
+    build their config, so the command line and the ablations cannot drift."""
+    profile_path, where, profile = load_profile(profile_name, overrides)
+    try:
+        cell = CellSpec(label=label, **{k: v for k, v in choices.items() if v is not None})
+    except Exception as exc:  # pydantic: a choice the schema does not allow
+        raise SpecError(f"command line: {exc}") from None
+    spec = Spec(table="command line", title=label, benchmarks=list(profile.benchmarks), cells=[cell])
+    return resolve_ablation(spec, Path("<command line>"), profile_name, None, overrides).cells[0]
+
+
+def resolve_ablation(spec: Spec, spec_path: Path, profile_name: str, seeds: int | None = None,
+                     overrides: dict[str, Any] | None = None) -> Ablation:
+    """Expand a validated spec into cells and resolve each against the profile (see load_ablation)."""
+    profile_path, where, profile = load_profile(profile_name, overrides)
     problems: list[str] = []
     if spec.axes:
         for axis in spec.axes:
@@ -147,26 +214,40 @@ def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None 
     critique = profile.eval.critique_benchmark
     if critique is not None and critique not in benchmarks:
         message = unknown_name_message("benchmark", critique, benchmarks.names())
-        problems.append(f"{profile_path}: eval.critique_benchmark: {message}")
-    train_config = _train_config(profile, profile_path, problems)
+        problems.append(f"{where}: eval.critique_benchmark: {message}")
+    validation = profile.validation.benchmark
+    if validation not in benchmarks:
+        message = unknown_name_message("benchmark", validation, benchmarks.names())
+        problems.append(f"{where}: validation.benchmark: {message}")
+    if profile.eval.backend == "openai" and not profile.eval.base_url:
+        problems.append(f"{where}: eval.base_url: required with eval.backend: openai (the server of each cell's model)")
+    train_config = _train_config(profile, where, problems)
     resolved = []
     for index, cell in enumerate(cells):
-        where = f"{spec_path}: cells[{index}] ({cell.label})"
+        cell_where = f"{spec_path}: cells[{index}] ({cell.label})"
         choices = _choices(spec, cell)
-        cell_problems = _check_bindings(where, choices, profile, profile_path)
+        cell_problems = _check_bindings(cell_where, choices, profile, where)
         problems += cell_problems
         if not cell_problems and train_config is not None:
             # the base model is evaluated greedily and does not depend on a seed: one cell, not one per seed
             seeds = [choices["seed"]] if choices.get("method") == "base" or not replicas else replicas
             for seed in seeds:
                 resolved.append(_resolve(cell.label, choices | {"seed": seed}, spec, profile, train_config))
+            data = resolved[-1].train.data if resolved[-1].train is not None else None
+            if data is not None:
+                try:  # an unknown source or a missing local file fails now, not after pre-training
+                    data.check()
+                except ConfigError as exc:
+                    problems.append(f"{cell_where}.dataset ({choices['dataset']}): {exc}")
     if not any(name in profile.benchmarks for name in spec.benchmarks):
         wanted = ", ".join(spec.benchmarks)
-        problems.append(f"{profile_path}: benchmarks: binds none of the spec's benchmarks ({wanted})")
+        problems.append(f"{where}: benchmarks: binds none of the spec's benchmarks ({wanted})")
     if problems:
+        problems = list(dict.fromkeys(problems))  # one line per problem, however many cells share it
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
     used = sorted({c.seed for c in resolved})
-    return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used)
+    return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used,
+                    dict(overrides or {}))
 
 
 def _check_table(spec: Spec, spec_path: Path, labels: list[str]) -> list[str]:
@@ -213,7 +294,7 @@ def _choices(spec: Spec, cell: CellSpec) -> dict[str, Any]:
     return out
 
 
-def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profile_path: Path) -> list[str]:
+def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profile_path: Path | str) -> list[str]:
     problems = []
     required = ["base_model", "method"] + (["dataset"] if choices.get("method") not in (None, "base") else [])
     if choices.get("method") in ("sft-verified", "sft-teacher", "cft", "cft-shuffled"):
@@ -227,20 +308,19 @@ def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profi
         if key in required and name is not None and name not in table:
             message = unknown_name_message(key.replace("_", " "), name, list(table))
             problems.append(f"{where}.{key}: {message} (not bound by {profile_path})")
+    teacher = profile.teachers.get(choices.get("teacher", "")) if "teacher" in required else None
+    if teacher is not None and teacher.kind == "llm" and not teacher.base_url:
+        problems.append(f"{profile_path}: teachers.{choices['teacher']}.base_url: required for an llm teacher "
+                        "(e.g. https://api.openai.com/v1)")
     return problems
 
 
-def _train_config(profile: Profile, profile_path: Path, problems: list[str]) -> TrainConfig | None:
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(profile.train) - known)
-    for key in unknown:
-        problems.append(f"{profile_path}: train.{key}: unknown key; allowed keys: {', '.join(sorted(known))}")
-    if unknown:
-        return None
+def _train_config(profile: Profile, profile_path: Path | str, problems: list[str]) -> TrainConfig | None:
+    """The profile's `train:` section (its keys and types already checked by the schema) as a TrainConfig."""
     try:
-        config = TrainConfig(**profile.train)
+        config = TrainConfig(**profile.train.model_dump())
         config.check()
-    except Exception as exc:  # wrong types surface as TypeError/ConfigError from the dataclass
+    except ConfigError as exc:  # values the types allow but the trainer does not (an unknown scheduler)
         problems.append(f"{profile_path}: train: {exc}")
         return None
     return config
@@ -287,7 +367,9 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         if binding is not None and binding.kind == "llm":
             teacher = TeacherConfig(kind="llm", name=teacher_name, model=binding.model or teacher_name,
                                     base_url=binding.base_url or "", temperature=binding.temperature,
-                                    top_p=binding.top_p, max_tokens=binding.max_tokens)
+                                    top_p=binding.top_p, max_tokens=binding.max_tokens,
+                                    concurrency=binding.concurrency, timeout_s=binding.timeout_s,
+                                    max_retries=binding.max_retries)
         else:
             teacher = TeacherConfig(kind="oracle", name=teacher_name, seed=profile.data.seed,
                                     error_rate=(binding.error_rate or 0.0) if binding else 0.0)
@@ -299,9 +381,10 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         size = profile.data.size
         if choices.get("data_size"):  # in the paper's units: scaled as the profile's size is to the paper's
             size = max(1, round(choices["data_size"] * size / (profile.data.paper_size or size)))
-        data = DataConfig(source=dataset.source, variant="cft", size=size,
+        data = DataConfig(source=dataset.source, variant=choices["method"], size=size,
                           seed=profile.data.seed + choices["seed"],
                           teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars,
+                          keep_consistent=profile.data.keep_consistent,
                           responder=responder)
         validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,
                                       profile.validation.max_new_tokens)
@@ -313,5 +396,9 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
                                 max_new_tokens=profile.eval.max_new_tokens)
         train_stage = TrainStageConfig(base_model=base_model, method=choices["method"], data=data,
                                        train=replace(train, seed=choices["seed"]), validation=validation,
-                                       tiny_recipe=recipe, curve=curve).resolved()
-    return ResolvedCell(label, choices, base_model, recipe, train_stage, eval_config, benchmark_map)
+                                       tiny_recipe=recipe, curve=curve)
+    binding = profile.eval
+    backend = BackendConfig(name=binding.backend, base_url=binding.base_url or "", concurrency=binding.concurrency,
+                            served_model=binding.served_model or "",
+                            timeout_s=binding.timeout_s, tensor_parallel_size=binding.tensor_parallel_size)
+    return ResolvedCell(label, choices, base_model, recipe, train_stage, eval_config, benchmark_map, backend)

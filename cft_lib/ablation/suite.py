@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cft_lib.ablation.specs import Ablation, load_ablation
 from cft_lib.errors import SpecError
+from cft_lib.models.recipe import TINY
 from cft_lib.paths import ablations_dir
 
 console = Console()
@@ -31,12 +32,12 @@ def spec_names() -> list[str]:
     return sorted(p.stem for p in ablations_dir().glob("*.yaml"))
 
 
-def load_all(profile: str, seeds: int | None = None) -> list[Ablation]:
+def load_all(profile: str, seeds: int | None = None, overrides: dict | None = None) -> list[Ablation]:
     """Every spec resolved on `profile`, in the paper's table order; all problems raised together."""
     loaded, problems = [], []
     for name in spec_names():
         try:
-            loaded.append(load_ablation(name, profile, seeds=seeds))
+            loaded.append(load_ablation(name, profile, seeds=seeds, overrides=overrides))
         except SpecError as exc:
             problems.append(str(exc))
     if problems:
@@ -48,7 +49,7 @@ def suite_counts(ablations: list[Ablation]) -> dict[str, int]:
     """Cells summed over specs, and the unique work behind them (cell fingerprints, trainings, base models)."""
     cells = [cell for a in ablations for cell in a.cells]
     trainings = {cell.train.fingerprint for cell in cells if cell.train is not None}
-    bases = {cell.tiny_recipe.fingerprint for cell in cells if cell.base_model == "tiny"}
+    bases = {cell.tiny_recipe.fingerprint for cell in cells if cell.base_model == TINY}
     return {"specs": len(ablations), "cells": len(cells), "unique_cells": len({c.fingerprint for c in cells}),
             "trainings": len(trainings), "tiny_bases": len(bases)}
 
@@ -73,14 +74,15 @@ def print_suite(ablations: list[Ablation], done: set[str] | None = None) -> None
 
 def unbuilt_tiny_bases(ablations: list[Ablation]) -> dict[str, str]:
     """recipe fingerprint -> a base-model name that binds it, for every tiny base not built yet."""
-    from cft_lib.paths import artifact_dir, is_done
+    from cft_lib.models.recipe import tiny_base_dir
+    from cft_lib.paths import is_done
 
     out: dict[str, str] = {}
     cost: dict[str, float] = {}
     for ablation in ablations:
         for cell in ablation.cells:
             key, recipe = cell.tiny_recipe.fingerprint, cell.tiny_recipe
-            if cell.base_model == "tiny" and key not in out and not is_done(artifact_dir("models", f"tiny-base-{key}")):
+            if cell.base_model == TINY and key not in out and not is_done(tiny_base_dir(recipe)):
                 out[key] = cell.choices["base_model"]
                 arch = recipe.architecture  # rough pre-training cost: documents x width^2 x depth
                 cost[key] = (recipe.problems + recipe.fact_exposures * 18) * arch.hidden_size ** 2 \
@@ -88,7 +90,8 @@ def unbuilt_tiny_bases(ablations: list[Ablation]) -> dict[str, str]:
     return dict(sorted(out.items(), key=lambda kv: -cost[kv[0]]))  # longest first: the others fill in beside it
 
 
-def build_tiny_bases(ablations: list[Ablation], profile: str, workers: int | None = None) -> int:
+def build_tiny_bases(ablations: list[Ablation], profile: str, workers: int | None = None,
+                     overrides: list[str] | tuple[str, ...] = ()) -> int:
     """Pre-train every missing tiny base model, `workers` at a time (default: one per core).
 
     Pre-training runs on one thread (train/pretrain.py: PRETRAIN_THREADS), so on 2 cores two base
@@ -120,7 +123,8 @@ def build_tiny_bases(ablations: list[Ablation], profile: str, workers: int | Non
         while queue and len(running) < workers:
             key, name = queue.pop(0)
             log = logs / f"build-base-{key}.log"
-            command = [sys.executable, "-m", "cft_lib.cli", "build-base", "--profile", profile, "--base-model", name]
+            command = [sys.executable, "-m", "cft_lib", "build-base", "--profile", profile, "--base-model", name,
+                       *(arg for item in overrides for arg in ("--set", item))]
             with open(log, "w") as handle:
                 process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
             running.append((key, name, process, time.perf_counter()))

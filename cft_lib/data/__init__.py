@@ -1,1 +1,1 @@
-"""Data: records, sources (micro-world now; hub and local files later), prompt formats, builders."""
+"""Data: the micro-world, records, sources (micro-world, hub, local files), prompt formats, builders."""

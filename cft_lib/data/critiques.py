@@ -11,7 +11,7 @@ from the *checked* value before it, then compares the response's value with the 
 right, too high or too low. The first line that is not right names the first wrong step; after
 it the check carries the corrected derivation on. The final answers are compared the same way.
 
-Why this shape (measured, shared/notes and cft_lib docs): a critic can only check a step it can
+Why this shape (measured in the project's research notes): a critic can only check a step it can
 compute, and a small transformer computes well only what is *local*. Restating the step first puts
 the quoted sentence, the response's equation and its value right before the check, so nothing has
 to be looked up far back in the prompt (the version that recomputed without restating learned to

@@ -9,7 +9,7 @@ wrote, so an oracle teacher sees only what an LLM teacher would see.
 Why a small closed table (version 2 of the world): with one token per number, arithmetic is a
 lookup table the model has to store. Version 1 drew values up to ~100 (>10K distinct facts, ~2
 exposures each in pre-training), so no model stored them and no critic could recompute a step
-(shared/notes/tiny-world-research.md). Here every value a problem or a solution writes,
+(the project's research notes on what small models learn). Here every value a problem or a solution writes,
 intermediates and errors included, is in 0..MAX_VALUE, and every equation is a fact of `TABLE`
 (360 facts), which pre-training covers evenly. Difficulty comes from reasoning instead: more
 steps, distractor sentences and varied wording.

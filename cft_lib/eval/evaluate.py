@@ -71,7 +71,7 @@ class EvalResult:
         return sum(s.accuracy for s in solve) / len(solve) if solve else 0.0
 
     def metrics(self) -> dict[str, float]:
-        """MLflow metric keys as in DESIGN.md: <benchmark>/accuracy, avg/accuracy, with n and CI,
+        """MLflow metric keys (docs/DESIGN.md): <benchmark>/accuracy, avg/accuracy, with n and CI,
         and critique/... skill metrics where a critique benchmark was evaluated."""
         out: dict[str, float] = {}
         for score in self.scores:
@@ -134,14 +134,14 @@ def evaluate(backend: GenerationBackend, config: EvalConfig) -> EvalResult:
 
 def _graded(name: str, item, result: Answered) -> dict:
     """One problem's record: the graded output and, under self-critique, every attempt graded too."""
-    extracted = extract_answer(result.output, name)
+    extracted = extract_answer(result.output, benchmarks.get(name).answer_type)
     record = {"benchmark": name, "id": item.id, "question": item.question, "output": result.output,
-              "extracted": extracted, "gold": item.answer, "correct": is_equivalent(extracted, item.answer, name)}
+              "extracted": extracted, "gold": item.answer, "correct": is_equivalent(extracted, item.answer)}
     if benchmarks.get(name).answer_type == "verdict":
         record["skill"] = score_critique(item.question, result.output)
     trail = result.trail()
     if trail:
-        trail["attempt_correct"] = [is_equivalent(extract_answer(o, name), item.answer, name)
+        trail["attempt_correct"] = [is_equivalent(extract_answer(o, benchmarks.get(name).answer_type), item.answer)
                                     for o in trail["attempt_outputs"]]
         record |= trail
     return record

@@ -3,7 +3,8 @@
 Extraction, grading and aggregation are separate steps.
 - Extraction (`extract_answer`): the last balanced \\boxed{...}; else "The answer is ..." /
   "final answer is ..."; else the last number. A formatting command around the whole answer
-  (\\textbf{(073)}) is dropped. Verdict benchmarks read "Conclusion: right/wrong".
+  (\\textbf{(073)}) is dropped. The rules follow the benchmark's answer type: verdict benchmarks
+  read "Conclusion: right/wrong", multiple-choice ones a letter.
 - Equivalence (`is_equivalent`, `grade_pairs`): plain integers and verdicts compare directly;
   everything else goes through math-verify with the gold answer first. Sympy can hang on
   adversarial outputs (a tall power tower in \\boxed{}), and a signal cannot interrupt a long C
@@ -22,23 +23,26 @@ import sys
 from collections.abc import Sequence
 
 from cft_lib.data.latex import last_boxed  # noqa: F401  (part of the public grading API)
+from cft_lib.teachers.base import parse_verdict
 
 _INT_RE = re.compile(r"-?\d+")
 _ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+?)(?:\.\s|\.$|\n|$)", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 VERDICTS = ("right", "wrong")
+ANSWER_TYPES = ("expression", "verdict", "multiple_choice")  # a Benchmark's answer_type
 DEFAULT_TIMEOUT_S = 5.0
 
 
-def extract_answer(text: str, benchmark: str | None = None) -> str | None:
-    """The model's final answer in `text` (see the module docstring for the order of rules)."""
-    if benchmark is not None and _answer_type(benchmark) == "verdict":
-        from cft_lib.teachers.base import parse_verdict
-
+def extract_answer(text: str, answer_type: str = "expression") -> str | None:
+    """The model's final answer in `text`, read the way `answer_type` says (expression | verdict |
+    multiple_choice: a benchmark's `answer_type`; see the module docstring for the order of rules)."""
+    if answer_type == "verdict":
         verdict = parse_verdict(text)
         return None if verdict is None else ("right" if verdict else "wrong")
-    if benchmark is not None and _answer_type(benchmark) == "multiple_choice":
+    if answer_type == "multiple_choice":
         return extract_choice(text)
+    if answer_type != "expression":
+        raise ValueError(f"unknown answer type {answer_type!r}: expected one of {', '.join(ANSWER_TYPES)}")
     boxed = last_boxed(text)
     if boxed is not None:
         return unwrap_text(boxed)
@@ -78,12 +82,6 @@ def extract_choice(text: str) -> str | None:
         return boxed.strip("() ").upper()
     lone = _LONE_LETTER_RE.findall(text)
     return next((a or b for a, b in reversed(lone)), None)
-
-
-def _answer_type(benchmark: str) -> str:
-    from cft_lib.eval.benchmarks import benchmarks
-
-    return benchmarks.get(benchmark).answer_type if benchmark in benchmarks else "expression"
 
 
 def _quick(pred: str | None, gold: str) -> bool | None:
@@ -180,7 +178,7 @@ _default_grader = SafeGrader()
 atexit.register(_default_grader.close)
 
 
-def is_equivalent(pred: str | None, gold: str, benchmark: str | None = None) -> bool:
+def is_equivalent(pred: str | None, gold: str) -> bool:
     """Whether `pred` means the same as `gold` (gold first to math-verify), within the time limit."""
     return _default_grader.equivalent(pred, gold)
 

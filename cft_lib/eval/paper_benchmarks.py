@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from cft_lib.data.records import BenchmarkItem
 from cft_lib.errors import DataError
-from cft_lib.eval.benchmarks import Benchmark, benchmarks
+from cft_lib.eval.benchmark_registry import Benchmark, benchmarks
 from cft_lib.eval.grading import DEFAULT_TIMEOUT_S, SafeGrader, extract_answer, last_boxed
 
 
@@ -217,7 +217,7 @@ def check_references(name: str, data_dir: Path | None = None, seed: int = 0,
         def correct(solutions: tuple[str, ...], gold: str) -> bool:
             if benchmark.reference_style == "stated":
                 return states_answer(solutions, gold, grader.equivalent)
-            return grader.equivalent(extract_answer("\n".join(solutions), name), gold)
+            return grader.equivalent(extract_answer("\n".join(solutions), benchmark.answer_type), gold)
 
         own = [correct(solutions, gold) for solutions, gold in pairs]
         other = [correct(solutions, gold) for solutions, gold in shuffled_pairs(pairs, seed)]

@@ -1,4 +1,5 @@
-"""One generation interface with backends: hf (in-process), later vllm and openai-compatible HTTP."""
+"""One generation interface with backends: hf (in-process), vllm and openai-compatible HTTP.
 
-from cft_lib.llm import hf, openai_backend, vllm_backend  # noqa: F401  (register "hf", "openai", "vllm")
-from cft_lib.llm.base import GenerationBackend, GenerationConfig, backends  # noqa: F401
+Importing this package loads nothing: the backends are registered lazily in llm/base.py, and
+torch, transformers, vllm and openai load only when a backend is built (`make_backend`).
+"""

@@ -1,15 +1,19 @@
 """The generation interface every backend implements: chat prompts in, completions out.
 
 Evaluation, self-generated responses and LLM teachers all talk to a `GenerationBackend`, so a
-run can move from in-process transformers to `vllm serve` or the OpenAI API by configuration.
+run can move from in-process transformers to `vllm serve` or the OpenAI API by configuration:
+a `BackendConfig` names a registered backend and `make_backend` builds it. Backends register
+here, lazily ("module:Class"), so that naming or checking one never imports torch or vllm.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cft_lib.registry import Registry
+from cft_lib.errors import ConfigError
+from cft_lib.registry import Registry, unknown_name_message
 
 Message = dict[str, str]
 
@@ -27,6 +31,9 @@ class GenerationConfig:
 
 
 class GenerationBackend(Protocol):
+    """What evaluation needs from a backend. Each registered class also offers
+    `from_config(config: BackendConfig, model: str, progress: bool)`, which `make_backend` calls."""
+
     name: str
 
     def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
@@ -39,3 +46,44 @@ class GenerationBackend(Protocol):
 
 
 backends: Registry[type] = Registry("generation backend")
+backends.add_lazy("hf", "cft_lib.llm.hf:HFBackend")  # in-process transformers (CPU or one GPU)
+backends.add_lazy("openai", "cft_lib.llm.openai_backend:OpenAIBackend")  # any /v1/chat/completions server
+backends.add_lazy("vllm", "cft_lib.llm.vllm_backend:VLLMBackend")  # in-process vLLM (GPU, extra `gpu`)
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where generations come from: part of an evaluation cell's config (and its fingerprint when not hf)."""
+
+    name: str = "hf"  # hf | openai | vllm (registered backends)
+    base_url: str = ""  # openai: the server's /v1 URL
+    served_model: str = ""  # openai: model name on the server (default: the model path)
+    concurrency: int = 8  # openai: requests in flight
+    timeout_s: float = 600.0  # openai: per request
+    tensor_parallel_size: int = 1  # vllm
+
+    def check(self) -> None:
+        """Every problem at once, as one ConfigError naming the fields to change."""
+        problems = []
+        if self.name not in backends:
+            problems.append(f"backend.name: {unknown_name_message('generation backend', self.name, backends.names())}")
+        if self.name == "openai" and not self.base_url:
+            problems.append("backend.base_url: required with backend.name 'openai' (the server's /v1 URL, "
+                            "e.g. http://127.0.0.1:8000/v1)")
+        if self.name == "vllm" and importlib.util.find_spec("vllm") is None:
+            problems.append("backend.name: 'vllm' needs vLLM on a GPU machine (pip install 'cft-lab[gpu]'); or run "
+                            "`vllm serve MODEL` and use backend.name 'openai' with base_url http://127.0.0.1:8000/v1")
+        if self.concurrency < 1:
+            problems.append(f"backend.concurrency: must be at least 1, got {self.concurrency}")
+        if self.timeout_s <= 0:
+            problems.append(f"backend.timeout_s: must be positive, got {self.timeout_s}")
+        if self.tensor_parallel_size < 1:
+            problems.append(f"backend.tensor_parallel_size: must be at least 1, got {self.tensor_parallel_size}")
+        if problems:
+            raise ConfigError("invalid backend config:\n  " + "\n  ".join(problems))
+
+
+def make_backend(config: BackendConfig, model: str, progress: bool = True) -> GenerationBackend:
+    """Check `config`, then build its registered backend for `model` (a path or a served name)."""
+    config.check()
+    return backends.get(config.name).from_config(config, model, progress)

@@ -12,10 +12,9 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from cft_lib.llm.base import GenerationConfig, Message, backends
+from cft_lib.llm.base import BackendConfig, GenerationConfig, Message
 
 
-@backends.register("hf")
 class HFBackend:
     """Generate with a transformers model held in this process."""
 
@@ -34,6 +33,11 @@ class HFBackend:
         if torch.cuda.is_available():
             model = model.to("cuda")
         return cls(model, tokenizer, progress)
+
+    @classmethod
+    def from_config(cls, config: BackendConfig, model: str, progress: bool = True) -> HFBackend:
+        """`make_backend`'s entry: the model directory (or hub name) loaded in this process."""
+        return cls.from_pretrained(model, progress)
 
     def describe(self) -> dict[str, str]:
         return {"backend": self.name, "model": str(getattr(self.model.config, "_name_or_path", "")),

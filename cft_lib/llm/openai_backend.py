@@ -1,5 +1,7 @@
 """OpenAI-compatible HTTP backend: the OpenAI API, `vllm serve` or `transformers serve`.
 
+The one OpenAI client of cft-lab: evaluation generates through it, and the LLM teacher
+(teachers/llm.py) makes its paid calls through `complete`, which also returns token usage.
 Chat requests go out with bounded concurrency; the `openai` client retries 429/5xx/dropped
 connections with backoff and enforces a per-request timeout. The API key is read from the
 environment variable named by `api_key_env` and is never logged or returned by describe().
@@ -9,14 +11,24 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from tqdm.auto import tqdm
 
 from cft_lib.errors import BackendError
-from cft_lib.llm.base import GenerationConfig, Message, backends
+from cft_lib.llm.base import BackendConfig, GenerationConfig, Message
 
 
-@backends.register("openai")
+@dataclass(frozen=True)
+class Completion:
+    """One chat completion and the tokens the server billed for it (0 where it reports none)."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
 class OpenAIBackend:
     """Generate through any server that speaks /v1/chat/completions."""
 
@@ -32,24 +44,40 @@ class OpenAIBackend:
         self._client = OpenAI(base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY",
                               timeout=timeout_s, max_retries=max_retries)
 
+    @classmethod
+    def from_config(cls, config: BackendConfig, model: str, progress: bool = True) -> OpenAIBackend:
+        """`make_backend`'s entry: `config.served_model` on the server, else the model path itself."""
+        return cls(config.base_url, config.served_model or model, concurrency=config.concurrency,
+                   timeout_s=config.timeout_s, progress=progress)
+
     def describe(self) -> dict[str, str]:
         return {"backend": self.name, "base_url": self.base_url, "served_model": self.model,
                 "concurrency": str(self.concurrency), "timeout_s": str(self.timeout_s),
                 "max_retries": str(self.max_retries)}
 
-    def _one(self, conversation: list[Message], config: GenerationConfig) -> str:
+    def complete(self, conversation: list[Message], config: GenerationConfig, send_seed: bool = True) -> Completion:
+        """One completion of `conversation` with its token usage; BackendError (naming the endpoint)
+        once the client's retries are spent.
+
+        `send_seed=False` leaves the seed out of the request: the LLM teacher sends the paper's sampling
+        (temperature, top_p, max_tokens) and nothing else, as its requests always have.
+        """
+        request: dict[str, Any] = {"max_tokens": config.max_new_tokens, "temperature": config.temperature,
+                                   "top_p": config.top_p}
+        if send_seed:
+            request["seed"] = config.seed
+        if config.stop:
+            request["stop"] = list(config.stop)
         try:
-            response = self._client.chat.completions.create(
-                model=self.model, messages=conversation, max_tokens=config.max_new_tokens,
-                temperature=config.temperature, top_p=config.top_p, seed=config.seed,
-                stop=list(config.stop) or None,
-            )
+            response = self._client.chat.completions.create(model=self.model, messages=conversation, **request)
         except Exception as exc:  # the client already retried; say which endpoint failed
             raise BackendError(f"{self.base_url}: chat completion failed after {self.max_retries} retries: "
                                f"{type(exc).__name__}: {exc}") from exc
-        return response.choices[0].message.content or ""
+        usage = response.usage
+        return Completion(response.choices[0].message.content or "",
+                          getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
 
     def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = [pool.submit(self._one, c, config) for c in conversations]
-            return [f.result() for f in tqdm(futures, desc="generate", disable=not self.progress)]
+            futures = [pool.submit(self.complete, c, config) for c in conversations]
+            return [f.result().text for f in tqdm(futures, desc="generate", disable=not self.progress)]

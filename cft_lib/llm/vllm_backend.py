@@ -8,10 +8,9 @@ machines: no GPU, and vLLM does not install here.
 from __future__ import annotations
 
 from cft_lib.errors import ConfigError
-from cft_lib.llm.base import GenerationConfig, Message, backends
+from cft_lib.llm.base import BackendConfig, GenerationConfig, Message
 
 
-@backends.register("vllm")
 class VLLMBackend:
     """Batched generation with vllm.LLM.chat (continuous batching, tensor parallel)."""
 
@@ -27,6 +26,11 @@ class VLLMBackend:
         self.model, self.tensor_parallel_size, self.progress = model, tensor_parallel_size, progress
         self._llm = LLM(model=model, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
                         gpu_memory_utilization=gpu_memory_utilization)
+
+    @classmethod
+    def from_config(cls, config: BackendConfig, model: str, progress: bool = True) -> VLLMBackend:
+        """`make_backend`'s entry: `model` across `config.tensor_parallel_size` GPUs."""
+        return cls(model, tensor_parallel_size=config.tensor_parallel_size, progress=progress)
 
     def describe(self) -> dict[str, str]:
         return {"backend": self.name, "tensor_parallel_size": str(self.tensor_parallel_size)}

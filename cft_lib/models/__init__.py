@@ -1,1 +1,1 @@
-"""Models: resolving model names to loadable paths, and the tiny base model's tokenizer and architecture."""
+"""Models: the tiny base model's recipe (torch-free), tokenizer and architecture."""

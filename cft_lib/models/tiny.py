@@ -14,19 +14,10 @@ the tokenizer.json we ship with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from transformers import PreTrainedTokenizerBase, Qwen3Config, Qwen3ForCausalLM
 
-
-@dataclass(frozen=True)
-class TinyArchitecture:
-    hidden_size: int = 64
-    intermediate_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 2
-    max_position_embeddings: int = 1024
+from cft_lib.models.recipe import TinyArchitecture
 
 
 def init_tiny_model(tokenizer: PreTrainedTokenizerBase, arch: TinyArchitecture, seed: int) -> Qwen3ForCausalLM:

@@ -1,7 +1,7 @@
 """A word-level tokenizer for the micro-world, saved as a real `transformers` fast tokenizer.
 
 Why word-level: a trial showed that with character tokens a 4M-parameter model does not learn
-multi-digit arithmetic in minutes, while with one token per number it does (shared/notes). Each
+multi-digit arithmetic in minutes, while with one token per number it does (an early trial). Each
 piece keeps its leading space (" 12", " apples") and the decoder fuses pieces back, so decoding
 is lossless and "\\boxed{14}" comes back exactly as written - answer extraction depends on it.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable
-from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
@@ -61,7 +60,3 @@ def build_tokenizer(vocabulary: list[str]) -> PreTrainedTokenizerFast:
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
-
-
-def save_tokenizer(tokenizer: PreTrainedTokenizerFast, path: str | Path) -> None:
-    tokenizer.save_pretrained(str(path))

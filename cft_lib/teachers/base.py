@@ -6,7 +6,8 @@
 - solve(question): the teacher's own solution (WebInstruct-GPT-4o).
 
 An oracle (micro-world) and an LLM teacher (OpenAI-compatible endpoint) implement the same
-protocol, so data builders never know which one they drive.
+protocol, so data builders never know which one they drive. Both register here, lazily
+("module:Class"), so naming a teacher never imports the openai client or the micro-world.
 """
 
 from __future__ import annotations
@@ -44,3 +45,5 @@ class Teacher(Protocol):
 
 
 teachers: Registry[type] = Registry("teacher")
+teachers.add_lazy("llm", "cft_lib.teachers.llm:LLMTeacher")  # any OpenAI-compatible endpoint, cached
+teachers.add_lazy("oracle", "cft_lib.teachers.oracle:OracleTeacher")  # the micro-world's exact critic

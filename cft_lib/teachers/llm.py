@@ -6,13 +6,14 @@ right/wrong". judge: the verdict of that same critique (one call serves both). s
 qwen25-math-cot system prompt and the question.
 
 Every call goes through a persistent cache (teachers/cache.py) before the network, so a rerun or
-a crash never pays twice; `prefetch` runs the calls a build needs with bounded concurrency.
-The API key is read from the environment variable named by `api_key_env` and stored nowhere.
+a crash never pays twice; `prefetch` runs the calls a build needs with bounded concurrency. The
+network side is the project's one OpenAI client (llm/openai_backend.py), with the teacher's own
+timeout and retries. The API key is read from the environment variable named by `api_key_env`
+and stored nowhere.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,28 +21,30 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from cft_lib.data.formats import COT_SYSTEM, TEACHER_SYSTEM, TEACHER_USER
-from cft_lib.errors import BackendError
-from cft_lib.teachers.base import parse_verdict, teachers
+from cft_lib.llm.base import GenerationConfig
+from cft_lib.llm.openai_backend import OpenAIBackend
+from cft_lib.teachers.base import parse_verdict
 from cft_lib.teachers.cache import CallCache, request_key
 
 
-@teachers.register("llm")
 class LLMTeacher:
+    """Critique, judge and solve through an OpenAI-compatible endpoint, every call cached."""
+
     def __init__(self, name: str, model: str, base_url: str, cache_path: str | Path, temperature: float = 0.3,
                  top_p: float = 0.95, max_tokens: int = 3200, concurrency: int = 8, timeout_s: float = 120.0,
                  max_retries: int = 8, api_key_env: str = "OPENAI_API_KEY", progress: bool = True) -> None:
-        from openai import OpenAI
-
         self.name, self.model, self.base_url = name, model, base_url
+        # the cache key's sampling: its keys and values must not change, or every cached call is paid again
         self.sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
+        self._generation = GenerationConfig(max_new_tokens=max_tokens, temperature=temperature, top_p=top_p)
         self.concurrency, self.progress = concurrency, progress
         self.cache = CallCache(cache_path)
         self.network_calls = 0
         self.prompt_tokens = 0  # paid in this process (cache hits cost nothing)
         self.completion_tokens = 0
         self._usage_lock = threading.Lock()
-        self._client = OpenAI(base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY",
-                              timeout=timeout_s, max_retries=max_retries)
+        self.backend = OpenAIBackend(base_url, model, concurrency=concurrency, timeout_s=timeout_s,
+                                     max_retries=max_retries, api_key_env=api_key_env, progress=progress)
 
     # -- the three jobs ---------------------------------------------------------------------
     def critique(self, question: str, response: str) -> str:
@@ -81,19 +84,14 @@ class LLMTeacher:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        try:
-            reply = self._client.chat.completions.create(model=self.model, messages=messages, **self.sampling)
-        except Exception as exc:  # the client retried 429/5xx/timeouts already
-            raise BackendError(f"{self.base_url}: teacher call failed: {type(exc).__name__}: {exc}") from exc
-        text = reply.choices[0].message.content or ""
-        prompt_tokens = getattr(reply.usage, "prompt_tokens", 0) or 0
-        completion_tokens = getattr(reply.usage, "completion_tokens", 0) or 0
-        self.cache.put(key, text, prompt_tokens, completion_tokens)
+        # BackendError naming the endpoint once the client's retries (429/5xx/timeouts) are spent
+        done = self.backend.complete(messages, self._generation, send_seed=False)
+        self.cache.put(key, done.text, done.prompt_tokens, done.completion_tokens)
         with self._usage_lock:
             self.network_calls += 1
-            self.prompt_tokens += prompt_tokens
-            self.completion_tokens += completion_tokens
-        return text
+            self.prompt_tokens += done.prompt_tokens
+            self.completion_tokens += done.completion_tokens
+        return done.text
 
     def usage(self) -> dict[str, float]:
         """Calls and tokens paid by this process, and their estimated cost from ablations/prices/teachers.yaml."""

@@ -30,7 +30,7 @@ from cft_lib.data.microworld import (
 )
 from cft_lib.data.noise import noisy_solution
 from cft_lib.errors import DataError
-from cft_lib.teachers.base import parse_verdict, teachers
+from cft_lib.teachers.base import parse_verdict
 
 
 def _checks_from(problem: Problem, at: int, value: int) -> list[SolutionStep] | None:
@@ -91,7 +91,6 @@ def _render(lines: list[str], verdict: bool) -> str:
     return "\n".join([*lines, conclusion_line(verdict)])
 
 
-@teachers.register("oracle")
 class OracleTeacher:
     """Critiques, judges and solves micro-world problems; wrong with probability `error_rate`."""
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import torch
 
+from cft_lib.train.config import BATCHING_MODES
 from cft_lib.train.tokenize import TokenizedExample
 
 IGNORE_INDEX = -100
-BATCHING_MODES = ("packed", "grouped", "padded")
 
 
 @dataclass

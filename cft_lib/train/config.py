@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cft_lib.errors import ConfigError
-from cft_lib.train.batching import BATCHING_MODES
-from cft_lib.train.precision import PRECISIONS
 
 SCHEDULERS = ("cosine", "linear", "constant")
+BATCHING_MODES = ("packed", "grouped", "padded")  # see train/batching.py
+PRECISIONS = ("auto", "no", "bf16", "fp16")  # see train/precision.py
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import time
 from functools import cache
 from pathlib import Path
 
-PRECISIONS = ("auto", "no", "bf16", "fp16")
 SPEEDUP = 1.15  # bf16 must win by this much: a tie is not worth bf16's rounding
 # settings that cap the instruction set torch uses (e.g. ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with
 # AVX512-BF16 takes oneDNN's slow bf16 path): part of the cached decision's key, and the probe

@@ -4,7 +4,7 @@ Like a real math base model, it has read plenty of arithmetic and worked solutio
 them wrong - in the same chat layout evaluation uses. The corpus (version 2 of the world):
 - fact-practice documents: lines `a op b = c .` that go over the whole fact table evenly, so
   every fact is seen `fact_exposures` times (a critic can only check a step it can compute;
-  shared/notes/tiny-world-research.md: ~100 exposures per fact for reliable storage);
+  the project's research notes measured ~100 exposures per fact for reliable storage);
 - worked problems, `solution_noise` of them with one propagated error;
 - optionally (`critique_share`) critique documents in the CFT layout, the analogue of the
   discussions of solutions a web-scale base model has read.
@@ -19,21 +19,20 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cft_lib.data.formats import CFT_OUTPUT, COT_SYSTEM, cft_record
-from cft_lib.data.microworld import TABLE, WORLD_VERSION, Difficulty, render_fact, render_solution, sample_problem
+from cft_lib.data.microworld import TABLE, Difficulty, render_fact, render_solution, sample_problem
 from cft_lib.data.noise import error_prone_solution, sample_response
 from cft_lib.data.records import TrainingRecord
 from cft_lib.data.sources import pool_of
-from cft_lib.fingerprint import fingerprint
-from cft_lib.models.tiny import TinyArchitecture, init_tiny_model
+from cft_lib.models.recipe import TinyBaseRecipe, tiny_base_dir
+from cft_lib.models.tiny import init_tiny_model
 from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
-from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done
+from cft_lib.paths import fresh_dir, is_done, mark_done
 from cft_lib.teachers.oracle import OracleTeacher
 from cft_lib.train import checkpoints
-from cft_lib.train.config import TrainConfig
 from cft_lib.train.tokenize import TokenizedExample, render_prompt, tokenize_documents, tokenize_records
 from cft_lib.train.trainer import MetricLogger, train
 
@@ -55,34 +54,6 @@ def torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-@dataclass(frozen=True)
-class TinyBaseRecipe:
-    """Everything that decides the tiny base model; its fingerprint names the cache entry."""
-
-    problems: int = 24000  # worked problems (1-6 steps, distractors, every phrasing)
-    fact_exposures: int = 200  # times each fact of the table is practised in fact documents
-    copy_documents: int = 0  # copy practice: equations, mostly false, written again exactly ('... again : ...')
-    critique_share: float = 0.2  # share of problem documents that are critiques (CFT layout) instead
-    # critique documents discuss careless responses: each step wrong with this probability (0: one
-    # error in half of them, like the CFT data); several errors make copying the response, not
-    # re-solving the problem, the only way to restate it
-    critique_response_noise: float = 0.0
-    solution_noise: float = 0.2  # share of worked solutions with one propagated error
-    critique_error_rate: float = 0.1  # the "web" discussions are not always right either
-    loss_on_questions: bool = False  # False: problem documents carry loss on the solution (or critique) only
-    seed: int = 0
-    world: str = WORLD_VERSION
-    architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(
-        learning_rate=3e-3, warmup_ratio=0.05, global_batch_size=8, micro_batch_size=8,
-        max_seq_len=512, batching="grouped", num_validations=0, mixed_precision="auto",
-    ))
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint("tiny-base", self)
 
 
 @dataclass(frozen=True)
@@ -177,7 +148,7 @@ def build_tiny_base(recipe: TinyBaseRecipe | None = None, log_metrics: MetricLog
                     progress: bool = True) -> Path:
     """The tiny base model's directory, built now if no finished build of this recipe exists."""
     recipe = recipe or TinyBaseRecipe()
-    out = artifact_dir("models", f"tiny-base-{recipe.fingerprint}")
+    out = tiny_base_dir(recipe)
     if is_done(out):
         return out / "model"
     fresh_dir(out, keep=(checkpoints.CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint

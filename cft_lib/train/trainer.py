@@ -28,6 +28,7 @@ from accelerate.utils import DataLoaderConfiguration, broadcast
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase, get_scheduler
 
+from cft_lib.errors import CftError, DataError
 from cft_lib.train import checkpoints
 from cft_lib.train.batching import micro_batches, target_loss_sum
 from cft_lib.train.config import TrainConfig
@@ -113,7 +114,7 @@ def train(
     """
     config.check()
     if not examples:
-        raise ValueError("no training examples left after tokenisation")
+        raise DataError("no training examples left after tokenisation (every record was longer than max_seq_len?)")
     out_dir = Path(out_dir)
     model_dir = out_dir / "model"
     torch.manual_seed(config.seed)
@@ -147,7 +148,7 @@ def train(
             accelerator.load_state(str(checkpoint))
         except Exception as error:  # a damaged checkpoint: never train on from half-loaded state
             checkpoints.clear(out_dir)
-            raise RuntimeError(f"{checkpoint}: could not load this training checkpoint ({error}); it was "
+            raise CftError(f"{checkpoint}: could not load this training checkpoint ({error}); it was "
                                "removed, so running the same command again starts this training afresh") from error
         if accelerator.is_main_process:
             checkpoints.restore_best_model(checkpoint, model_dir)
@@ -204,6 +205,7 @@ def train(
         metrics = {"train/loss": loss_total, "train/lr": scheduler.get_last_lr()[0],
                    "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9)}
         if step in validation_at:
+            bar.set_postfix_str(f"validating at step {step}", refresh=True)  # the bar would look frozen
             score = _from_main_process(accelerator, validate(accelerator.unwrap_model(model), tokenizer))
             state.validation.append((step, score))
             metrics["val/accuracy"] = score
@@ -211,6 +213,7 @@ def train(
                 state.best_step, state.best_score = step, score
                 _save(accelerator, model, tokenizer, model_dir)
         if step in track_at:
+            bar.set_postfix_str(f"evaluating for the curve at step {step}", refresh=True)
             metrics |= track(accelerator.unwrap_model(model), tokenizer)
         if log_metrics and accelerator.is_main_process:
             log_metrics(metrics, step)

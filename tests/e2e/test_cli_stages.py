@@ -17,7 +17,7 @@ def _cft(*args: str, cwd) -> subprocess.CompletedProcess:
 
 
 def test_train_then_evaluate_land_in_mlflow(small_base_model, session_home):
-    done = _cft("train", "--method", "cft", "--base-model", str(small_base_model), "--size", "96",
+    done = _cft("train", "--method", "cft", "--base-model", str(small_base_model), "--size", "96", "--lr", "1e-4",
                 "--global-batch-size", "16", "--num-validations", "2", "--val-limit", "20", cwd=session_home)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout[done.stdout.index("{"):])

@@ -35,7 +35,8 @@ def test_cli_evaluate_through_the_server_logs_backend_without_the_key(server, sm
 
     client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
     (run,) = client.search_runs([client.get_experiment_by_name("cft/evaluate-openai").experiment_id])
-    assert run.data.params["backend.backend"] == "openai"
+    assert run.data.params["backend.name"] == "openai" and run.data.params["backend.base_url"] == server
+    assert run.data.params["served.served_model"] == str(small_base_model)  # what the client actually asked for
     assert run.data.metrics["micro-easy/n"] == 5
     dumped = json.dumps([run.data.params, run.data.tags]) + done.stdout + done.stderr
     assert "SECRET" not in dumped

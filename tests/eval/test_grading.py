@@ -1,3 +1,5 @@
+import pytest
+
 from cft_lib.eval.evaluate import BenchmarkScore
 from cft_lib.eval.grading import extract_answer, is_equivalent, last_boxed
 
@@ -11,7 +13,17 @@ def test_last_boxed_takes_the_last_and_balances_braces():
 
 
 def test_extract_answer_from_a_micro_world_solution():
-    assert extract_answer("Step 1: 3 + 4 = 7.\nThe answer is \\boxed{7}.", "micro-easy") == "7"
+    assert extract_answer("Step 1: 3 + 4 = 7.\nThe answer is \\boxed{7}.") == "7"
+
+
+def test_extraction_follows_the_answer_type_not_the_benchmark():
+    critique = "Step 1 is right.\nThe answer is \\boxed{7}.\nConclusion: wrong"
+    assert extract_answer(critique, "verdict") == "wrong"
+    assert extract_answer(critique, "expression") == "7"
+    assert extract_answer("no conclusion here", "verdict") is None
+    assert extract_answer("so the answer is (D).", "multiple_choice") == "D"
+    with pytest.raises(ValueError, match="unknown answer type 'micro-easy'"):
+        extract_answer("\\boxed{7}", "micro-easy")  # a benchmark name is not an answer type
 
 
 def test_equivalence():

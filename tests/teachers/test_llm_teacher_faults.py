@@ -10,8 +10,8 @@ import time
 import pytest
 
 from cft_lib.data.builders import DataConfig, build_dataset
-from cft_lib.llm.stub_server import StubEndpoint
 from cft_lib.teachers.config import TeacherConfig
+from tests.support.openai_stub import StubEndpoint
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +42,9 @@ def test_faults_change_nothing_and_no_answered_request_is_asked_again(tmp_path, 
 def test_a_killed_build_resumes_without_paying_twice(tmp_path):
     env = dict(os.environ, CFT_HOME=str(tmp_path / "home"), MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'm.db'}")
     with StubEndpoint(latency_s=0.05, gate=25) as endpoint:
-        command = [sys.executable, "-m", "cft_lib.cli", "build-data", "--variant", "cft", "--size", "60",
-                   "--teacher-model", "stub", "--teacher-base-url", endpoint.base_url, "--teacher-timeout", "5"]
+        command = [sys.executable, "-m", "cft_lib.cli", "build-data", "--variant", "cft", "--source", "micro-web",
+                   "--size", "60", "--teacher-model", "stub", "--teacher-base-url", endpoint.base_url,
+                   "--teacher-timeout", "5"]
         first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 120

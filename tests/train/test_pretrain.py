@@ -4,6 +4,7 @@ asked, no benchmark question; and both arms of the critique-in-pre-training swit
 from collections import Counter
 from dataclasses import replace
 
+import pytest
 from transformers import AutoModelForCausalLM
 
 from cft_lib.data.microworld import TABLE, render_fact
@@ -35,6 +36,7 @@ def test_critique_share_is_a_switch_and_benchmarks_stay_unseen():
     assert len(questions) > 1000 and not questions & held_out
 
 
+@pytest.mark.slow  # pre-trains two models
 def test_both_arms_build_a_loadable_model(session_home, small_recipe):
     for share in (0.0, 0.3):
         path = build_tiny_base(replace(small_recipe, problems=200, critique_share=share), progress=False)

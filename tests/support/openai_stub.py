@@ -1,4 +1,4 @@
-"""A deterministic OpenAI-compatible endpoint on 127.0.0.1, for tests and benchmarks.
+"""A deterministic OpenAI-compatible endpoint on 127.0.0.1, for tests and benchmarks (not part of cft_lib).
 
 It answers /v1/chat/completions with the micro-world oracle's critique of the request's
 question and solution (so answers are meaningful and reproducible), after `latency_s`, and can
@@ -6,6 +6,11 @@ inject faults on a deterministic `fault_rate` share of attempts: 429, 500, a dro
 or an answer slower than the client's timeout. Every attempt is logged with its request key and
 outcome; "ok" means an answer was delivered. A `gate` holds every request after that many "ok"
 answers (to stop a client at a known point). This is a real HTTP server, not a mock client.
+An unexpected error while answering is a 500 with the error's text (logged as "error"), never silence.
+
+    from tests.support.openai_stub import StubEndpoint   # tests: `python -m pytest` from the repo root
+    with StubEndpoint(latency_s=0.05, fault_rate=0.3) as endpoint:
+        ...  # point an OpenAI client at endpoint.base_url
 """
 
 from __future__ import annotations
@@ -14,23 +19,29 @@ import hashlib
 import json
 import random
 import re
+import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cft_lib.teachers.oracle import OracleTeacher
+from cft_lib.errors import DataError
 
 FAULTS = ("429", "500", "drop", "slow")
 _QUESTION_RE = re.compile(r"Question: (.*?)\n\nSolution: (.*)\n$", re.DOTALL)
 
 
 class StubEndpoint:
+    """The server, started and stopped as a context manager; `log` holds every attempt's outcome."""
+
     def __init__(self, latency_s: float = 0.0, fault_rate: float = 0.0, slow_s: float = 3.0,
                  gate: int | None = None, seed: int = 0) -> None:
         self.latency_s, self.fault_rate, self.slow_s, self.gate, self.seed = latency_s, fault_rate, slow_s, gate, seed
         self.log: list[tuple[str, str]] = []  # (request key, outcome)
         self._attempts: dict[str, int] = {}
         self._lock = threading.Lock()
+        from cft_lib.teachers.oracle import OracleTeacher  # the micro-world's answers, loaded with the server
+
         self._oracle = OracleTeacher(0.0)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -54,11 +65,12 @@ class StubEndpoint:
         self._server.server_close()
 
     def answer(self, messages: list[dict[str, str]]) -> str:
+        """The oracle's critique of a micro-world question and solution; a fixed reply to anything else."""
         match = _QUESTION_RE.search(messages[-1]["content"])
         if match:
             try:
                 return self._oracle.critique(match.group(1), match.group(2)) + " [END]"
-            except Exception:
+            except DataError:  # not a micro-world question: the oracle cannot read it
                 pass
         return "I cannot tell.\nConclusion: wrong [END]"
 
@@ -78,7 +90,20 @@ class StubEndpoint:
             def log_message(self, *args: object) -> None:  # keep test output clean
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:  # http.server calls do_<METHOD>
+                try:
+                    self._answer()
+                except OSError:  # the client went away (it timed out or was killed): nothing to answer
+                    endpoint._record("?", "lost")
+                except Exception as exc:  # a bug here must show: a 500 the client sees, and the traceback
+                    traceback.print_exc(file=sys.stderr)
+                    endpoint._record("?", "error")
+                    try:
+                        self._send(500, {"error": {"message": f"stub server error: {type(exc).__name__}: {exc}"}})
+                    except OSError:
+                        pass  # the client is gone; the traceback above says what happened
+
+            def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 messages = body.get("messages", [])
                 key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,129 @@
+"""The resolved cell: one typed config tree that is what runs, what is hashed and what is logged.
+
+A spec's cell and a profile resolve (ablation/specs.py) into a `ResolvedCell`: the base model and
+its tiny recipe, the training stage (data, teacher, optimisation, validation), the evaluation
+(benchmarks, generation, inference mode) and the generation backend. `cft train`, `cft evaluate`
+and `cft build-data` resolve a one-cell spec the same way, so the command line and the ablations
+cannot drift. Nothing here imports torch: planning and reporting stay cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cft_lib.data.builders import DataConfig
+from cft_lib.data.formats import COT_SYSTEM
+from cft_lib.eval.benchmarks import MICRO_VALIDATION, benchmark_versions
+from cft_lib.eval.evaluate import EvalConfig
+from cft_lib.fingerprint import OMIT_IF_DEFAULT, canonical, fingerprint
+from cft_lib.llm.base import BackendConfig, GenerationConfig
+from cft_lib.models.recipe import TINY, TinyBaseRecipe
+from cft_lib.paths import artifact_dir, is_done
+from cft_lib.train.config import TrainConfig
+
+# How the base model writes its own responses for Table 7 (response_source: self): sampled, in the
+# evaluation prompt. Part of the data fingerprint of every such dataset.
+SELF_RESPONSE_SAMPLING = GenerationConfig(max_new_tokens=256, temperature=0.7, top_p=0.95, seed=0)
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Periodic greedy accuracy on a held-out split; the best checkpoint is kept (the paper: MATH-500)."""
+
+    benchmark: str = MICRO_VALIDATION
+    limit: int | None = 200
+    max_new_tokens: int = 160
+
+
+@dataclass(frozen=True)
+class CurveConfig:
+    """Test benchmarks evaluated during training, for Figure 2 only: logged as metric history
+    (curve/<benchmark>/accuracy by step), never read to select a checkpoint."""
+
+    benchmarks: tuple[str, ...] = ()
+    points: int = 8
+    limit: int | None = None
+    max_new_tokens: int = 2048
+
+
+@dataclass(frozen=True)
+class TrainStageConfig:
+    """One fine-tune: its base model, its data (whose variant is the method), and how it trains."""
+
+    base_model: str = TINY  # "tiny" or a path / hub id
+    method: str = "cft"  # sft | sft-verified | sft-teacher | cft | cft-shuffled
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    system_prompt: str = COT_SYSTEM  # system turn of every training prompt (as at evaluation)
+    tiny_recipe: TinyBaseRecipe = field(default_factory=TinyBaseRecipe)
+    curve: CurveConfig | None = field(default=None, metadata=OMIT_IF_DEFAULT)
+
+    def __post_init__(self) -> None:
+        # the data variant follows the method, so a config cannot train CFT on SFT data
+        if self.data.variant != self.method:
+            object.__setattr__(self, "data", replace(self.data, variant=self.method))
+
+    @property
+    def fingerprint(self) -> str:
+        base = self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model
+        curve = [self.curve] if self.curve is not None else []  # absent before Figure 2 existed
+        return fingerprint("train", base, self.method, self.data.fingerprint, self.train,
+                           self.validation, self.system_prompt, *curve)
+
+    @property
+    def output_dir(self) -> Path:
+        return artifact_dir("models", f"{self.method}-{self.fingerprint}")
+
+    @property
+    def is_trained(self) -> bool:
+        return is_done(self.output_dir)
+
+
+@dataclass(frozen=True)
+class ResolvedCell:
+    """One fully resolved run: what it means (choices) and how it runs (every knob, in one tree)."""
+
+    label: str
+    choices: dict[str, Any]  # the paper's vocabulary, defaults applied
+    base_model: str  # "tiny" or a path / hub id
+    tiny_recipe: TinyBaseRecipe
+    train: TrainStageConfig | None  # None for the base model (method: base)
+    eval: EvalConfig
+    benchmark_map: dict[str, str]  # paper benchmark -> registered benchmark
+    backend: BackendConfig = field(default_factory=BackendConfig)  # where generations come from
+
+    @property
+    def model_fingerprint(self) -> str:
+        if self.train is not None:
+            return self.train.fingerprint
+        return self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model
+
+    @property
+    def fingerprint(self) -> str:
+        # the backend enters only when it is not in-process transformers, so cells that ran before
+        # the backend was part of the cell keep their fingerprints; where it is served (base_url,
+        # concurrency) does not change what it generates and is left out, like a teacher's endpoint
+        backend = [{"backend": self.backend.name}] if self.backend.name != "hf" else []
+        return fingerprint("cell", self.model_fingerprint, self.eval, benchmark_versions(self.eval.benchmarks),
+                           *backend)
+
+    @property
+    def seed(self) -> int:
+        return int(self.choices["seed"])
+
+    def config_dict(self, stages: tuple[str, ...] = ("train", "eval")) -> dict[str, Any]:
+        """Every resolved knob of `stages` as plain JSON: logged as params and as config/resolved.json."""
+        tree: dict[str, Any] = {"cell": self.choices | {"label": self.label}, "base_model": self.base_model}
+        if self.base_model == TINY:
+            tree["tiny_recipe"] = self.tiny_recipe
+        if "train" in stages and self.train is not None:
+            tree |= {"method": self.train.method, "data": self.train.data, "train": self.train.train,
+                     "validation": self.train.validation, "system_prompt": self.train.system_prompt}
+            if self.train.curve is not None:
+                tree["curve"] = self.train.curve
+        if "eval" in stages:
+            tree |= {"eval": self.eval, "backend": self.backend, "benchmarks": self.benchmark_map}
+        return canonical(tree)

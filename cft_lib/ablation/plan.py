@@ -1,0 +1,66 @@
+"""What an ablation still has to do: which cells are done, which stages each unfinished cell needs.
+
+Read from the tracking store and the artifact directories only, without importing the ML stack,
+so `cft ablation --dry-run` answers in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cft_lib.ablation.cell import ResolvedCell
+from cft_lib.ablation.specs import Ablation
+from cft_lib.ablation.store import finished_cell_runs
+from cft_lib.data.builders import is_built
+from cft_lib.models.recipe import TINY, tiny_base_dir
+from cft_lib.paths import is_done
+
+console = Console()
+
+
+@dataclass
+class CellPlan:
+    cell: ResolvedCell
+    finished_run: Any | None  # the FINISHED run of this fingerprint, in any experiment
+    base_ready: bool
+    trained: bool
+
+    def todo(self) -> str:
+        """The stages this cell still needs, in order."""
+        steps = [] if self.base_ready else ["build base model"]
+        if self.cell.train is not None and not self.trained:
+            data = self.cell.train.data
+            steps += ([] if is_built(data) else [f"build {data.variant} data"]) + ["train"]
+        return ", ".join(steps + ["evaluate"])
+
+
+def plan(ablation: Ablation) -> list[CellPlan]:
+    finished = finished_cell_runs([c.fingerprint for c in ablation.cells])
+    plans = []
+    for cell in ablation.cells:
+        base_ready = cell.base_model != TINY or is_done(tiny_base_dir(cell.tiny_recipe))
+        trained = cell.train is not None and cell.train.is_trained
+        plans.append(CellPlan(cell, finished.get(cell.fingerprint), base_ready, trained))
+    return plans
+
+
+def print_plan(ablation: Ablation, plans: list[CellPlan]) -> None:
+    """The cells, what they vary in, and which stages each still needs (a dry run stops here)."""
+    keys = list(plans[0].cell.choices) if plans else []
+    varying = [k for k in keys if len({str(p.cell.choices.get(k)) for p in plans}) > 1]
+    shared = ", ".join(f"{k}={plans[0].cell.choices[k]}" for k in keys if k not in varying)
+    seeds = f"seeds {ablation.seeds}; " if len(ablation.seeds) > 1 else ""
+    overrides = f"; --set {' '.join(f'{k}={v}' for k, v in ablation.overrides.items())}" if ablation.overrides else ""
+    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}", caption=f"{seeds}all cells: {shared}  "
+                  f"(spec {ablation.spec_path}, profile {ablation.profile_path}{overrides})")
+    for column in ("cell", *varying, "fingerprint", "to do"):
+        table.add_column(column)
+    for p in plans:
+        todo = f"nothing: done in run {p.finished_run.info.run_id[:12]}" if p.finished_run is not None else p.todo()
+        table.add_row(ablation.run_name(p.cell), *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint,
+                      todo)
+    console.print(table)
