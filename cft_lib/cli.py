@@ -335,10 +335,10 @@ def _add_training_cell(parser: argparse.ArgumentParser) -> None:
                        help="LLM teacher: max tokens per answer (default: %(default)s, the paper's)")
 
 
-METHODS = ["sft", "sft-verified", "sft-teacher", "cft", "cft-shuffled"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cft_lib.data.methods import TRAINING_METHODS as METHODS
     parser = argparse.ArgumentParser(prog="cft", description="Critique Fine-Tuning ablations tracked in MLflow.",
                                      epilog=ENVIRONMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"cft-lab {__version__}")

@@ -138,7 +138,7 @@ class Tracker:
         self._client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     # -- metrics -------------------------------------------------------------------------------
-    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+    def log_metrics(self, metrics: dict[str, float] | dict[str, Any], step: int | None = None) -> None:
         import time
 
         from mlflow.entities import Metric
@@ -172,7 +172,8 @@ class Tracker:
         from mlflow.entities import DatasetInput, InputTag
 
         frame = pd.read_json(path, lines=True)
-        dataset = mlflow.data.from_pandas(frame, source=str(path), name=name, digest=fingerprint)
+        from_pandas = mlflow.data.from_pandas  # type: ignore[attr-defined]  # a lazily loaded submodule
+        dataset = from_pandas(frame, source=str(path), name=name, digest=fingerprint)
         self._client.log_inputs(self.run_id, [DatasetInput(dataset._to_mlflow_entity(),
                                                            [InputTag("mlflow.data.context", "training")])])
 
@@ -204,6 +205,7 @@ def tracked_run(experiment: str, run_name: str, tags: dict[str, Any], parent: st
             all_tags[PARENT_TAG] = parent
         run_id = mlflow_client_.create_run(experiment_id, run_name=run_name,
                                            tags={k: str(v) for k, v in all_tags.items()}).info.run_id
+    assert run_id is not None
     tracker = Tracker(run_id)
     if not own:
         tracker.set_tags({f"{TAG_PREFIX}code_version": code_version(), **tags})

@@ -24,6 +24,7 @@ from cft_lib.ablation.cell import (
 )
 from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
 from cft_lib.data.builders import DataConfig
+from cft_lib.data.methods import methods
 from cft_lib.errors import ConfigError, SpecError
 from cft_lib.eval.benchmarks import benchmarks
 from cft_lib.eval.evaluate import EvalConfig
@@ -230,8 +231,8 @@ def resolve_ablation(spec: Spec, spec_path: Path, profile_name: str, seeds: int 
         problems += cell_problems
         if not cell_problems and train_config is not None:
             # the base model is evaluated greedily and does not depend on a seed: one cell, not one per seed
-            seeds = [choices["seed"]] if choices.get("method") == "base" or not replicas else replicas
-            for seed in seeds:
+            cell_seeds = [choices["seed"]] if choices.get("method") == "base" or not replicas else replicas
+            for seed in cell_seeds:
                 resolved.append(_resolve(cell.label, choices | {"seed": seed}, spec, profile, train_config))
             data = resolved[-1].train.data if resolved[-1].train is not None else None
             if data is not None:
@@ -266,8 +267,8 @@ def _check_table(spec: Spec, spec_path: Path, labels: list[str]) -> list[str]:
             if label not in rows:
                 problems.append(f"{spec_path}: paper.{benchmark}.{label}: "
                                 f"{unknown_name_message('cell or reference', label, sorted(rows))}")
-    for column, values in spec.paper_info.items():
-        for label in values:
+    for column, texts in spec.paper_info.items():
+        for label in texts:
             if label not in rows:
                 problems.append(f"{spec_path}: paper_info.{column}.{label}: "
                                 f"{unknown_name_message('cell or reference', label, sorted(rows))}")
@@ -297,7 +298,8 @@ def _choices(spec: Spec, cell: CellSpec) -> dict[str, Any]:
 def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profile_path: Path | str) -> list[str]:
     problems = []
     required = ["base_model", "method"] + (["dataset"] if choices.get("method") not in (None, "base") else [])
-    if choices.get("method") in ("sft-verified", "sft-teacher", "cft", "cft-shuffled"):
+    method = str(choices.get("method"))
+    if method in methods and methods.get(method).job is not None:  # the method asks the teacher for something
         required.append("teacher")
     for key in required:
         if key not in choices:
@@ -397,8 +399,8 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         train_stage = TrainStageConfig(base_model=base_model, method=choices["method"], data=data,
                                        train=replace(train, seed=choices["seed"]), validation=validation,
                                        tiny_recipe=recipe, curve=curve)
-    binding = profile.eval
-    backend = BackendConfig(name=binding.backend, base_url=binding.base_url or "", concurrency=binding.concurrency,
-                            served_model=binding.served_model or "",
-                            timeout_s=binding.timeout_s, tensor_parallel_size=binding.tensor_parallel_size)
+    served = profile.eval
+    backend = BackendConfig(name=served.backend, base_url=served.base_url or "", concurrency=served.concurrency,
+                            served_model=served.served_model or "",
+                            timeout_s=served.timeout_s, tensor_parallel_size=served.tensor_parallel_size)
     return ResolvedCell(label, choices, base_model, recipe, train_stage, eval_config, benchmark_map, backend)

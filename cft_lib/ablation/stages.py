@@ -162,7 +162,7 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
     track = _curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
     result = train(base_path, tokenizer, tokenized.examples, out, config.train,
                    validate=_validator(config.validation), log_metrics=tracker.log_metrics, progress=progress,
-                   track=track, track_points=config.curve.points if track else 0,
+                   track=track, track_points=config.curve.points if track and config.curve else 0,
                    desc=f"fine-tune {config.method}")
     seconds = time.perf_counter() - started
     summary = {"model_dir": str(result.model_dir), "steps": result.steps, "examples": result.examples,
@@ -177,7 +177,7 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
                          "train/seconds": seconds, "train/processes": result.processes})
     tracker.log_params({"train.mixed_precision_resolved": result.mixed_precision})
     if result.best_score is not None:
-        tracker.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": result.best_step})
+        tracker.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": float(result.best_step or 0)})
     tracker.set_tags({"cft.model_dir": str(result.model_dir)})
     if result.resumed_from_step is not None:
         tracker.set_tags({"cft.resumed_from_step": str(result.resumed_from_step)})

@@ -7,6 +7,8 @@ data); evaluation prompt "qwen25-math-cot" from Qwen2.5-Math's evaluation harnes
 
 from __future__ import annotations
 
+import re
+
 from cft_lib.data.records import TrainingRecord
 
 # CFT training example (WebInstruct-CFT): loss on `output` only.
@@ -41,3 +43,18 @@ def cft_record(record_id: str, question: str, response: str, critique: str, meta
 def sft_record(record_id: str, question: str, response: str, meta: dict) -> TrainingRecord:
     """question → response (SFT, SFT-verified, SFT-teacher differ only in where the response comes from)."""
     return TrainingRecord(id=record_id, instruction=question, input="", output=response, meta=meta)
+
+
+# The teacher's verdict line, as TEACHER_SYSTEM asks for it ('Conclusion: right/wrong [END]').
+_VERDICT_RE = re.compile(r"Conclusion\s*:\s*\**\s*(right|wrong|correct|incorrect)", re.IGNORECASE)
+
+
+def parse_verdict(critique: str) -> bool | None:
+    """True for 'Conclusion: right', False for 'Conclusion: wrong', None if there is no verdict.
+
+    The last conclusion counts: critiques sometimes restate the question's wording first.
+    """
+    matches = _VERDICT_RE.findall(critique)
+    if not matches:
+        return None
+    return matches[-1].lower() in ("right", "correct")

@@ -222,7 +222,7 @@ def sample_problem(rng: random.Random, difficulty: Difficulty, phrasings: int = 
     for _ in range(rng.randint(0, d.max_distractors)):
         other = rng.choice([n for n in NAMES if n != name])
         other_item = rng.choice([i for i in ITEMS if i != item])
-        op = rng.choice((None, *OPS))
+        op = rng.choice((None, *OPS))  # type: ignore[assignment]  # None: a bare number, no operation
         if op is None:
             operand = rng.randint(2, TABLE.max_value)
         else:

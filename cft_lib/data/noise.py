@@ -86,6 +86,7 @@ def noisy_solution(problem: Problem, rng: random.Random, kind: str | None = None
             steps = _propagate(problem, at, wrong) if wrong is not None else None
             if steps is not None:
                 return Solution(steps, steps[-1].result)
+    assert right.final is not None  # a correct solution always states its answer
     final = _near(rng, right.final, 3)
     return Solution(right.steps, final)
 

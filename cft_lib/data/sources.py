@@ -62,7 +62,7 @@ class MicroSource:
         """`size` distinct training-pool problems with one response each, reproducible by seed."""
         rng = random.Random(f"{self.name}:{seed}")
         seen: set[str] = set()
-        out = []
+        out: list[tuple[Problem, SourceExample]] = []
         while len(out) < size:
             problem = sample_problem(rng, self.difficulty, self.phrasings)
             question = problem.question

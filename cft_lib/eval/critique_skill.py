@@ -19,9 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from cft_lib.data.critiques import ANSWER, parse_critique
+from cft_lib.data.formats import parse_verdict
 from cft_lib.data.microworld import correct_solution, parse_question, parse_solution
 from cft_lib.data.noise import ERROR_KINDS, error_kind, first_error
-from cft_lib.teachers.base import parse_verdict
 
 PREFIX = "critique/"
 
@@ -39,7 +39,7 @@ def score_critique(prompt: str, critique: str) -> dict[str, Any] | None:
     """Per-item indicators for one critique of the prompt's response (None if the prompt is not readable)."""
     parts = split_prompt(prompt)
     problem = parse_question(parts[0]) if parts else None
-    if problem is None:
+    if parts is None or problem is None:
         return None
     solution = parse_solution(parts[1])
     at = first_error(problem, solution)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from cft_lib.data.records import BenchmarkItem
 from cft_lib.eval.benchmarks import benchmarks
 from cft_lib.eval.critique_skill import critique_metrics, score_critique
 from cft_lib.eval.grading import extract_answer, is_equivalent
 from cft_lib.eval.inference import Answered, InferenceConfig, answer
-from cft_lib.eval.prompts import prompt_templates
+from cft_lib.eval.prompts import PromptTemplate, prompt_templates
 from cft_lib.fingerprint import OMIT_IF_DEFAULT
 from cft_lib.llm.base import GenerationBackend, GenerationConfig
 
@@ -108,7 +109,8 @@ def self_critique_metrics(records: list[dict]) -> dict[str, float]:
 def evaluate(backend: GenerationBackend, config: EvalConfig) -> EvalResult:
     """Run every benchmark of `config` through `backend`: solving benchmarks in the configured
     inference mode, critique benchmarks directly (one generation call each when direct)."""
-    solving, judging = [], []
+    solving: list[tuple[str, PromptTemplate, BenchmarkItem]] = []
+    judging: list[tuple[str, PromptTemplate, BenchmarkItem]] = []
     for name in config.benchmarks:
         benchmark = benchmarks.get(name)
         template = prompt_templates.get(benchmark.prompt)

@@ -22,8 +22,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from cft_lib.data.formats import parse_verdict
 from cft_lib.data.latex import last_boxed  # noqa: F401  (part of the public grading API)
-from cft_lib.teachers.base import parse_verdict
 
 _INT_RE = re.compile(r"-?\d+")
 _ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+?)(?:\.\s|\.$|\n|$)", re.IGNORECASE)
@@ -153,7 +153,9 @@ class SafeGrader:
     def equivalent(self, pred: str | None, gold: str) -> bool:
         """`is_equivalent` on this grader's worker and time limit."""
         quick = _quick(pred, gold)
-        return quick if quick is not None else self(pred.strip(), gold.strip())
+        if quick is not None or pred is None:  # _quick decides every None prediction
+            return bool(quick)
+        return self(pred.strip(), gold.strip())
 
     def __call__(self, pred: str, gold: str) -> bool:
         if self._process is None or self._process.poll() is not None:

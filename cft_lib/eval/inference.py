@@ -24,10 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cft_lib.data.formats import cft_record
+from cft_lib.data.formats import cft_record, parse_verdict
 from cft_lib.eval.prompts import PromptTemplate, prompt_templates
 from cft_lib.llm.base import GenerationBackend, GenerationConfig, Message
-from cft_lib.teachers.base import parse_verdict
 
 INFERENCE_MODES = ("direct", "single-pass", "two-stage")
 

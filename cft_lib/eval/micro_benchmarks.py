@@ -7,6 +7,8 @@ no micro score: the tiny models' word-level vocabulary has no \\text or \\textbf
 
 from __future__ import annotations
 
+import functools
+
 from cft_lib.data.microworld import WORLD_VERSION
 from cft_lib.data.sources import load_micro_critique_split, load_micro_split, micro_splits
 from cft_lib.eval.benchmark_registry import Benchmark, benchmarks
@@ -14,7 +16,7 @@ from cft_lib.eval.benchmark_registry import Benchmark, benchmarks
 MICRO_VALIDATION = "micro-val"  # the split that selects checkpoints during training
 
 for _name in micro_splits:
-    benchmarks.add(_name, Benchmark(_name, WORLD_VERSION, lambda limit, _n=_name: load_micro_split(_n, limit)))
+    benchmarks.add(_name, Benchmark(_name, WORLD_VERSION, functools.partial(load_micro_split, _name)))
 
 # held-out critiques of micro-world solutions, graded on the verdict (eval/critique_skill.py)
 benchmarks.add("micro-critique", Benchmark("micro-critique", WORLD_VERSION, load_micro_critique_split,

@@ -96,8 +96,8 @@ class PaperBenchmark:
     def load(self, limit: int | None = None, data_dir: Path | None = None) -> list[BenchmarkItem]:
         items = []
         for index, row in enumerate(self.rows(data_dir)):
-            question = row.get(self.question) or row.get("problem") or row.get("question")
-            items.append(BenchmarkItem(f"{self.name}-{index:05d}", question, self.gold(row)))
+            question = row.get(self.question) or row.get("problem") or row.get("question") or ""
+            items.append(BenchmarkItem(f"{self.name}-{index:05d}", str(question), self.gold(row)))
         return items[:limit] if limit is not None else items
 
     def references(self, data_dir: Path | None = None) -> list[tuple[tuple[str, ...], str]]:
@@ -181,10 +181,16 @@ MULTIPLE_CHOICE = {
     )
 }
 
-for _b in (*PAPER_BENCHMARKS.values(), *MULTIPLE_CHOICE.values()):
-    prompt = "multiple-choice-cot" if _b.answer_type == "multiple_choice" else "qwen25-math-cot"
-    benchmarks.add(_b.name, Benchmark(_b.name, _b.version, lambda limit, _b=_b: _b.load(limit),
-                                      prompt=prompt, answer_type=_b.answer_type))
+def _register(benchmark: PaperBenchmark | MultipleChoiceBenchmark) -> None:
+    prompt = "multiple-choice-cot" if benchmark.answer_type == "multiple_choice" else "qwen25-math-cot"
+    benchmarks.add(benchmark.name, Benchmark(benchmark.name, benchmark.version, benchmark.load, prompt=prompt,
+                                             answer_type=benchmark.answer_type))
+
+
+for _paper in PAPER_BENCHMARKS.values():
+    _register(_paper)
+for _choice in MULTIPLE_CHOICE.values():
+    _register(_choice)
 
 
 def shuffled_pairs(pairs: list[tuple[T, str]], seed: int = 0) -> list[tuple[T, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cft_lib.errors import ConfigError
 from cft_lib.registry import Registry, unknown_name_message
@@ -86,4 +86,5 @@ class BackendConfig:
 def make_backend(config: BackendConfig, model: str, progress: bool = True) -> GenerationBackend:
     """Check `config`, then build its registered backend for `model` (a path or a served name)."""
     config.check()
-    return backends.get(config.name).from_config(config, model, progress)
+    factory: Any = backends.get(config.name)  # a backend class with a from_config classmethod
+    return factory.from_config(config, model, progress)

@@ -31,7 +31,7 @@ class HFBackend:
         dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
         if torch.cuda.is_available():
-            model = model.to("cuda")
+            model = model.to("cuda")  # type: ignore[arg-type]  # transformers' stub of .to is narrower than .to
         return cls(model, tokenizer, progress)
 
     @classmethod
@@ -44,7 +44,7 @@ class HFBackend:
                 "device": str(self.model.device)}
 
     def render(self, conversation: list[Message]) -> str:
-        return self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        return str(self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True))
 
     @torch.no_grad()
     def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
@@ -64,7 +64,7 @@ class HFBackend:
             width = max(len(encoded[i]) for i in batch)
             ids = torch.tensor([[pad_id] * (width - len(encoded[i])) + encoded[i] for i in batch])
             mask = torch.tensor([[0] * (width - len(encoded[i])) + [1] * len(encoded[i]) for i in batch])
-            generated = model.generate(
+            generated = model.generate(  # type: ignore[operator]  # a method, typed as a Tensor by torch stubs
                 input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
                 max_new_tokens=config.max_new_tokens, do_sample=sampling,
                 temperature=config.temperature if sampling else None,

@@ -69,7 +69,8 @@ class OpenAIBackend:
         if config.stop:
             request["stop"] = list(config.stop)
         try:
-            response = self._client.chat.completions.create(model=self.model, messages=conversation, **request)
+            response = self._client.chat.completions.create(
+                model=self.model, messages=conversation, **request)  # type: ignore[arg-type]  # plain role/content dicts
         except Exception as exc:  # the client already retried; say which endpoint failed
             raise BackendError(f"{self.base_url}: chat completion failed after {self.max_retries} retries: "
                                f"{type(exc).__name__}: {exc}") from exc

@@ -260,8 +260,9 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
     if AVG in extras:
         for label in [*labels, *spec.references]:
             if (AVG, label) not in paper:
-                values = [paper.get((n, label)) for n in spec.benchmarks]
-                if values and all(v is not None for v in values):
+                found = [paper.get((n, label)) for n in spec.benchmarks]
+                values = [v for v in found if v is not None]
+                if values and len(values) == len(found):
                     paper[AVG, label] = sum(values) / len(values)
                     derived.add((AVG, label))
     columns = [*spec.references, *labels]
@@ -274,9 +275,9 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
             ours[row, name] = reps.estimate(lambda get, ns=tuple(names), a=tuple(cft), b=tuple(sft): _best(
                 [_mean([get(n, c) for n in ns]) for c in a]) - _best(
                 [_mean([get(n, c) for n in ns]) for c in b])) if have else None
-            p_cft = [paper.get((row, c)) for c in cft]
-            p_sft = [paper.get((row, c)) for c in sft]
-            if all(v is not None for v in p_cft + p_sft):
+            p_cft = [v for c in cft if (v := paper.get((row, c))) is not None]
+            p_sft = [v for c in sft if (v := paper.get((row, c))) is not None]
+            if len(p_cft) == len(cft) and len(p_sft) == len(sft) and p_cft and p_sft:
                 paper[row, name] = max(p_cft) - max(p_sft)
 
     def value(row: str, col: str) -> str:
@@ -387,7 +388,8 @@ def hypothesis_verdicts(ablation: Ablation, cells: dict[str, CellRuns]) -> list[
     for hypothesis in ablation.spec.hypotheses:
         on = names if hypothesis.benchmark == AVG else [hypothesis.benchmark]
         wanted = [*hypothesis.better, *hypothesis.worse]
-        entry = {"claim": hypothesis.claim, "on": hypothesis.benchmark, "estimate": None, "verdict": "not measured"}
+        entry: dict[str, Any] = {"claim": hypothesis.claim, "on": hypothesis.benchmark, "estimate": None,
+                                 "verdict": "not measured"}
         if hypothesis.benchmark != AVG and hypothesis.benchmark not in bound:
             entry["verdict"] = f"not testable in profile `{ablation.profile_name}` ({hypothesis.benchmark} not bound)"
         elif on and all(reps.has(n, c) for n in on for c in wanted):

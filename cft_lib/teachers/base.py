@@ -12,23 +12,10 @@ protocol, so data builders never know which one they drive. Both register here, 
 
 from __future__ import annotations
 
-import re
 from typing import Protocol, runtime_checkable
 
+from cft_lib.data.formats import parse_verdict  # noqa: F401  (the teachers' verdict format)
 from cft_lib.registry import Registry
-
-_VERDICT_RE = re.compile(r"Conclusion\s*:\s*\**\s*(right|wrong|correct|incorrect)", re.IGNORECASE)
-
-
-def parse_verdict(critique: str) -> bool | None:
-    """True for 'Conclusion: right', False for 'Conclusion: wrong', None if there is no verdict.
-
-    The last conclusion counts: critiques sometimes restate the question's wording first.
-    """
-    matches = _VERDICT_RE.findall(critique)
-    if not matches:
-        return None
-    return matches[-1].lower() in ("right", "correct")
 
 
 @runtime_checkable

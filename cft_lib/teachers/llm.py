@@ -20,10 +20,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from cft_lib.data.formats import COT_SYSTEM, TEACHER_SYSTEM, TEACHER_USER
+from cft_lib.data.formats import COT_SYSTEM, TEACHER_SYSTEM, TEACHER_USER, parse_verdict
 from cft_lib.llm.base import GenerationConfig
 from cft_lib.llm.openai_backend import OpenAIBackend
-from cft_lib.teachers.base import parse_verdict
 from cft_lib.teachers.cache import CallCache, request_key
 
 

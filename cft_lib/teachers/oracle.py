@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 
 from cft_lib.data.critiques import answer_line, conclusion_line, step_line
+from cft_lib.data.formats import parse_verdict
 from cft_lib.data.microworld import (
     TABLE,
     Problem,
@@ -30,7 +31,6 @@ from cft_lib.data.microworld import (
 )
 from cft_lib.data.noise import noisy_solution
 from cft_lib.errors import DataError
-from cft_lib.teachers.base import parse_verdict
 
 
 def _checks_from(problem: Problem, at: int, value: int) -> list[SolutionStep] | None:
@@ -59,6 +59,7 @@ def exact_critique(problem: Problem, solution: Solution) -> tuple[list[str], boo
     """An exact critique (data/critiques.py format) and its verdict."""
     right = correct_solution(problem)
     checks = [SolutionStep(s.left, s.op, s.right, s.result) for s in right.steps]
+    assert right.final is not None  # a correct solution always states its answer
     return _lines(solution, checks, right.final), solution == right and len(solution.steps) == len(right.steps)
 
 
@@ -83,6 +84,7 @@ def _false_alarm(problem: Problem, solution: Solution, rng: random.Random) -> li
             checks += [SolutionStep(step.left, step.op, step.right, bad), *later]
             return _lines(solution, checks, checks[-1].result)
     # no wrong value carries through the later steps: misjudge the final answer instead
+    assert right.final is not None
     bad = rng.choice([v for v in range(right.final - 3, right.final + 4) if v != right.final and v >= 0])
     return _lines(solution, [SolutionStep(s.left, s.op, s.right, s.result) for s in right.steps], bad)
 

@@ -46,7 +46,7 @@ class TokenizedSet:
 def render_prompt(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None) -> str:
     """The generation prompt a model sees, through the tokenizer's own chat template."""
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
 
 def tokenize_records(

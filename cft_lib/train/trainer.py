@@ -204,7 +204,7 @@ def train(
         state.step = step
         metrics = {"train/loss": loss_total, "train/lr": scheduler.get_last_lr()[0],
                    "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9)}
-        if step in validation_at:
+        if validate is not None and step in validation_at:
             bar.set_postfix_str(f"validating at step {step}", refresh=True)  # the bar would look frozen
             score = _from_main_process(accelerator, validate(accelerator.unwrap_model(model), tokenizer))
             state.validation.append((step, score))
@@ -212,7 +212,7 @@ def train(
             if state.best_score is None or score > state.best_score:
                 state.best_step, state.best_score = step, score
                 _save(accelerator, model, tokenizer, model_dir)
-        if step in track_at:
+        if track is not None and step in track_at:
             bar.set_postfix_str(f"evaluating for the curve at step {step}", refresh=True)
             metrics |= track(accelerator.unwrap_model(model), tokenizer)
         if log_metrics and accelerator.is_main_process:

@@ -110,3 +110,13 @@ def test_seeds_replicate_every_trained_cell_once_per_seed():
     assert sum(c.label == "Base" for c in base.cells) == 1  # greedy evaluation of one base model: no seed to vary
     with pytest.raises(SpecError, match="--seeds"):
         load_ablation("sft_vs_cft", "tiny", seeds=0)
+
+
+def test_the_schema_speaks_the_registered_methods():
+    """One vocabulary: the spec schema's methods are "base" and the methods the builders register."""
+    import typing
+
+    from cft_lib.ablation.schema import Method
+    from cft_lib.data.methods import TRAINING_METHODS
+
+    assert set(typing.get_args(Method)) == {"base", *TRAINING_METHODS}

@@ -3,12 +3,11 @@
 import pytest
 
 from cft_lib.data.builders import DataConfig, build_dataset
-from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION
+from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION, parse_verdict
 from cft_lib.data.microworld import parse_solution
 from cft_lib.data.records import read_training_records
 from cft_lib.data.sources import load_micro_critique_split, load_micro_split, micro_sources, micro_splits
 from cft_lib.errors import ConfigError
-from cft_lib.teachers.base import parse_verdict
 from cft_lib.teachers.config import TeacherConfig
 
 TEACHER = TeacherConfig(error_rate=0.2, seed=3)

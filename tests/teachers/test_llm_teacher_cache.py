@@ -1,7 +1,7 @@
 """The LLM teacher over the OpenAI backend: the cache comes first, usage is counted, keys never change."""
 
+from cft_lib.data.formats import parse_verdict
 from cft_lib.data.sources import micro_sources
-from cft_lib.teachers.base import parse_verdict
 from cft_lib.teachers.cache import request_key
 from cft_lib.teachers.llm import LLMTeacher
 from tests.support.openai_stub import StubEndpoint
