@@ -30,8 +30,11 @@ def main() -> None:
     for name in args.names.split(","):
         started = time.perf_counter()
         check = check_references(name, args.data_dir, seed=args.seed)
-        print(f"| {name} | {PAPER_BENCHMARKS[name].reference_style} | {check.n} | {check.own:.1%} "
-              f"| {check.other:.1%} | {time.perf_counter() - started:.0f} |", flush=True)
+        print(
+            f"| {name} | {PAPER_BENCHMARKS[name].reference_style} | {check.n} | {check.own:.1%} "
+            f"| {check.other:.1%} | {time.perf_counter() - started:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -49,9 +49,14 @@ def _teacher_choice(args: argparse.Namespace, overrides: dict[str, Any]) -> str:
     if args.teacher:
         return args.teacher
     if args.teacher_model:
-        binding = {"kind": "llm", "model": args.teacher_model, "base_url": args.teacher_base_url,
-                   "max_tokens": args.teacher_max_tokens, "concurrency": args.concurrency,
-                   "timeout_s": args.teacher_timeout}
+        binding = {
+            "kind": "llm",
+            "model": args.teacher_model,
+            "base_url": args.teacher_base_url,
+            "max_tokens": args.teacher_max_tokens,
+            "concurrency": args.concurrency,
+            "timeout_s": args.teacher_timeout,
+        }
         overrides.setdefault("teachers", {})[args.teacher_model] = binding
         return args.teacher_model
     overrides.setdefault("teachers", {})[args.teacher_name] = {"kind": "oracle", "error_rate": args.teacher_error_rate}
@@ -94,8 +99,14 @@ def _training_cell(args: argparse.Namespace, method: str, stages_overrides: dict
     teacher = _teacher_choice(args, overrides)
     base_model = _base_model_choice(args.base_model, args.profile, overrides)
     overrides = _overrides(args, overrides)
-    choices = {"method": method, "base_model": base_model, "dataset": dataset, "teacher": teacher,
-               "seed": args.seed, "response_source": args.response_source}
+    choices = {
+        "method": method,
+        "base_model": base_model,
+        "dataset": dataset,
+        "teacher": teacher,
+        "seed": args.seed,
+        "response_source": args.response_source,
+    }
     return one_cell(choices, args.profile, overrides, label=f"{method} {dataset}")
 
 
@@ -109,8 +120,11 @@ def cmd_build_base(args: argparse.Namespace) -> int:
     if args.base_model is not None and args.base_model not in profile.base_models:
         raise ConfigError(f"{where}: {unknown_name_message('base model', args.base_model, list(profile.base_models))}")
     recipe = tiny_recipe(profile, args.base_model)
-    tags = {f"{TAG_PREFIX}stage": "base-model", f"{TAG_PREFIX}fingerprint": recipe.fingerprint,
-            f"{TAG_PREFIX}profile": path.stem}
+    tags = {
+        f"{TAG_PREFIX}stage": "base-model",
+        f"{TAG_PREFIX}fingerprint": recipe.fingerprint,
+        f"{TAG_PREFIX}profile": path.stem,
+    }
     with tracked_run(args.experiment, "tiny base model", tags, run_id=project_run_id()) as tracker:
         model_dir = build_base(recipe, tracker, progress=not args.quiet)
     print(model_dir)
@@ -124,10 +138,14 @@ def cmd_build_data(args: argparse.Namespace) -> int:
     extra = {"data": {"keep_consistent": True}} if args.keep_consistent else {}
     cell = _training_cell(args, args.variant, extra)
     config = cell.train
-    with stage_run(args.experiment, "build-data", f"build {config.data.label}", config.data,
-                   config.data.fingerprint) as tracker:
-        base = base_model_path(config.base_model, config.tiny_recipe) if config.data.response_source == "self" \
+    with stage_run(
+        args.experiment, "build-data", f"build {config.data.label}", config.data, config.data.fingerprint
+    ) as tracker:
+        base = (
+            base_model_path(config.base_model, config.tiny_recipe)
+            if config.data.response_source == "self"
             else config.base_model
+        )
         built = build_data(config, base, tracker, progress=not args.quiet)
     if args.out:
         out = Path(args.out)
@@ -142,19 +160,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cft_lib.ablation.stages import train_model
     from cft_lib.tracking import stage_run
 
-    train = {k: v for k, v in (("learning_rate", args.lr), ("epochs", args.epochs),
-                               ("warmup_ratio", args.warmup_ratio), ("global_batch_size", args.global_batch_size),
-                               ("micro_batch_size", args.micro_batch_size), ("batching", args.batching),
-                               ("max_seq_len", args.max_seq_len), ("pack_len", args.pack_len),
-                               ("mixed_precision", args.mixed_precision),
-                               ("num_validations", args.num_validations)) if v is not None}
+    train = {
+        k: v
+        for k, v in (
+            ("learning_rate", args.lr),
+            ("epochs", args.epochs),
+            ("warmup_ratio", args.warmup_ratio),
+            ("global_batch_size", args.global_batch_size),
+            ("micro_batch_size", args.micro_batch_size),
+            ("batching", args.batching),
+            ("max_seq_len", args.max_seq_len),
+            ("pack_len", args.pack_len),
+            ("mixed_precision", args.mixed_precision),
+            ("num_validations", args.num_validations),
+        )
+        if v is not None
+    }
     extra: dict[str, Any] = {"train": train} if train else {}
     if args.val_limit is not None:
         extra["validation"] = {"limit": args.val_limit}
     cell = _training_cell(args, args.method, extra)
     config = cell.train
-    with stage_run(args.experiment, "train", f"train {config.method} {config.data.source}",
-                   cell.config_dict(stages=("train",)), config.fingerprint) as tracker:
+    with stage_run(
+        args.experiment,
+        "train",
+        f"train {config.method} {config.data.source}",
+        cell.config_dict(stages=("train",)),
+        config.fingerprint,
+    ) as tracker:
         summary = train_model(config, tracker, progress=not args.quiet)
     print(json.dumps(summary, indent=2))
     return 0
@@ -168,15 +201,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from cft_lib.tracking import stage_run
 
     overrides: dict[str, Any] = {}
-    evaluation = {k: v for k, v in (("backend", args.backend), ("base_url", args.base_url),
-                                    ("served_model", args.served_model), ("concurrency", args.concurrency),
-                                    ("timeout_s", args.request_timeout), ("max_new_tokens", args.max_new_tokens),
-                                    ("batch_size", args.batch_size), ("limit", args.limit)) if v is not None}
+    evaluation = {
+        k: v
+        for k, v in (
+            ("backend", args.backend),
+            ("base_url", args.base_url),
+            ("served_model", args.served_model),
+            ("concurrency", args.concurrency),
+            ("timeout_s", args.request_timeout),
+            ("max_new_tokens", args.max_new_tokens),
+            ("batch_size", args.batch_size),
+            ("limit", args.limit),
+        )
+        if v is not None
+    }
     if evaluation:
         overrides["eval"] = evaluation
     base_model = _base_model_choice(args.model, args.profile, overrides)
-    cell = one_cell({"method": "base", "base_model": base_model, "seed": 0}, args.profile, _overrides(args, overrides),
-                    label=f"evaluate {args.model}")
+    cell = one_cell(
+        {"method": "base", "base_model": base_model, "seed": 0},
+        args.profile,
+        _overrides(args, overrides),
+        label=f"evaluate {args.model}",
+    )
     names = tuple(b.strip() for b in args.benchmarks.split(",") if b.strip()) if args.benchmarks else None
     if names:
         cell = replace(cell, eval=replace(cell.eval, benchmarks=names))
@@ -186,8 +233,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         os.environ["CFT_BENCHMARK_DIR"] = str(Path(args.data_dir).resolve())
     model = base_model_path(cell.base_model, cell.tiny_recipe)
     run_name = f"evaluate {args.model if cell.base_model != 'tiny' else 'tiny base'}"
-    with stage_run(args.experiment, "evaluate", run_name, cell.config_dict(stages=("eval",)),
-                   cell.fingerprint) as tracker:
+    with stage_run(
+        args.experiment, "evaluate", run_name, cell.config_dict(stages=("eval",)), cell.fingerprint
+    ) as tracker:
         result = evaluate_model(model, cell.eval, cell.backend, tracker, progress=not args.quiet)
     for score in result.scores:
         low, high = score.wilson_interval()
@@ -209,8 +257,11 @@ def cmd_ablation(args: argparse.Namespace) -> int:
 
     _spec_or_all(args)
     overrides = _overrides(args)
-    ablations = load_all(args.profile, seeds=args.seeds, overrides=overrides) if args.all \
-        else [load_ablation(args.spec, args.profile, seeds=args.seeds, overrides=overrides)]  # all checks first
+    ablations = (
+        load_all(args.profile, seeds=args.seeds, overrides=overrides)
+        if args.all
+        else [load_ablation(args.spec, args.profile, seeds=args.seeds, overrides=overrides)]
+    )  # all checks first
     if args.dry_run:  # no torch imported on this path (tests/test_layering.py)
         done = set()
         for ablation in ablations:
@@ -219,8 +270,14 @@ def cmd_ablation(args: argparse.Namespace) -> int:
             done |= {p.cell.fingerprint for p in plans if p.finished_run is not None}
         if args.all:
             print_suite(ablations, done)
-        _annotate_project_run({"command": "ablation --dry-run", "specs": ",".join(a.name for a in ablations),
-                               "profile": args.profile, "cells_done": len(done)})
+        _annotate_project_run(
+            {
+                "command": "ablation --dry-run",
+                "specs": ",".join(a.name for a in ablations),
+                "profile": args.profile,
+                "cells_done": len(done),
+            }
+        )
         return 0
     from cft_lib.ablation.runner import check_backends, run_ablation
 
@@ -265,8 +322,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         except NothingToReport:
             empty.append(ablation.name)
     if not written:
-        raise NothingToReport(f"no spec has a finished cell in this store; reports/{args.profile}/ is left as it is "
-                              "(run `cft ablation --all` first, or set MLFLOW_TRACKING_URI to the store that has them)")
+        raise NothingToReport(
+            f"no spec has a finished cell in this store; reports/{args.profile}/ is left as it is "
+            "(run `cft ablation --all` first, or set MLFLOW_TRACKING_URI to the store that has them)"
+        )
     if empty:
         print(f"no finished cells yet, report left as it is: {', '.join(empty)}")
     index = write_index(ablations)
@@ -293,54 +352,100 @@ def _annotate_project_run(params: dict[str, Any], artifacts: list[Path] | tuple 
 
 
 def _add_common(parser: argparse.ArgumentParser, profile_help: str = "") -> None:
-    parser.add_argument("--profile", default="tiny", help=profile_help or "profile name under ablations/profiles/ or "
-                        "a path (default: %(default)s)")
-    parser.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
-                        help="override a profile key, e.g. --set train.learning_rate=3e-4 --set data.size=500 "
-                             "(repeatable; validated like the profile file; changes the fingerprints it affects)")
+    parser.add_argument(
+        "--profile",
+        default="tiny",
+        help=profile_help or "profile name under ablations/profiles/ or a path (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[],
+        help="override a profile key, e.g. --set train.learning_rate=3e-4 --set data.size=500 "
+        "(repeatable; validated like the profile file; changes the fingerprints it affects)",
+    )
 
 
 def _add_training_cell(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("the cell (shorthands for choices and --set overrides of the profile)")
-    group.add_argument("--base-model", default="tiny",
-                       help="a base model the profile binds (e.g. qwen2.5-7b), 'tiny' (the profile's tiny_base "
-                            "recipe), or a model directory / hub id (default: %(default)s)")
-    group.add_argument("--dataset", default=None, help="a dataset the profile binds (default: its first, e.g. "
-                       "webinstruct)")
-    group.add_argument("--source", default=None,
-                       help="or a source: micro-web | micro-meta | micro-numina, webinstruct | metamathqa | "
-                            "numinamath (hub), name:file.jsonl, or a local .jsonl with question, response[, answer]")
-    group.add_argument("--response-source", default=None, choices=["original", "self"],
-                       help="original: the dataset's responses; self: the base model's own (Table 7)")
-    group.add_argument("--size", type=int, default=None, help="records in the training set (default: the "
-                       "profile's data.size)")
-    group.add_argument("--data-seed", type=int, default=None, help="seed for sampling the source (default: the "
-                       "profile's data.seed; the cell's --seed is added to it)")
-    group.add_argument("--seed", type=int, default=None, help="the cell's seed: training order and data sample "
-                       "(default: 0)")
+    group.add_argument(
+        "--base-model",
+        default="tiny",
+        help="a base model the profile binds (e.g. qwen2.5-7b), 'tiny' (the profile's tiny_base "
+        "recipe), or a model directory / hub id (default: %(default)s)",
+    )
+    group.add_argument(
+        "--dataset", default=None, help="a dataset the profile binds (default: its first, e.g. webinstruct)"
+    )
+    group.add_argument(
+        "--source",
+        default=None,
+        help="or a source: micro-web | micro-meta | micro-numina, webinstruct | metamathqa | "
+        "numinamath (hub), name:file.jsonl, or a local .jsonl with question, response[, answer]",
+    )
+    group.add_argument(
+        "--response-source",
+        default=None,
+        choices=["original", "self"],
+        help="original: the dataset's responses; self: the base model's own (Table 7)",
+    )
+    group.add_argument(
+        "--size", type=int, default=None, help="records in the training set (default: the profile's data.size)"
+    )
+    group.add_argument(
+        "--data-seed",
+        type=int,
+        default=None,
+        help="seed for sampling the source (default: the profile's data.seed; the cell's --seed is added to it)",
+    )
+    group.add_argument(
+        "--seed", type=int, default=None, help="the cell's seed: training order and data sample (default: 0)"
+    )
     group.add_argument("--teacher", default=None, help="a teacher the profile binds (e.g. gpt-4o-mini)")
-    group.add_argument("--teacher-error-rate", type=float, default=0.1,
-                       help="otherwise an oracle teacher: share of wrong critiques/judgements/solutions "
-                            "(default: %(default)s)")
-    group.add_argument("--teacher-name", default="oracle", help="that oracle's name in params and reports "
-                       "(default: %(default)s)")
-    group.add_argument("--teacher-model", default=None,
-                       help="or an LLM teacher: an OpenAI-compatible model name (key from $OPENAI_API_KEY)")
-    group.add_argument("--teacher-base-url", default="https://api.openai.com/v1",
-                       help="the LLM teacher's endpoint (default: %(default)s)")
+    group.add_argument(
+        "--teacher-error-rate",
+        type=float,
+        default=0.1,
+        help="otherwise an oracle teacher: share of wrong critiques/judgements/solutions (default: %(default)s)",
+    )
+    group.add_argument(
+        "--teacher-name", default="oracle", help="that oracle's name in params and reports (default: %(default)s)"
+    )
+    group.add_argument(
+        "--teacher-model",
+        default=None,
+        help="or an LLM teacher: an OpenAI-compatible model name (key from $OPENAI_API_KEY)",
+    )
+    group.add_argument(
+        "--teacher-base-url",
+        default="https://api.openai.com/v1",
+        help="the LLM teacher's endpoint (default: %(default)s)",
+    )
     group.add_argument("--concurrency", type=int, default=8, help="LLM teacher: requests in flight (default: 8)")
-    group.add_argument("--teacher-timeout", type=float, default=120.0,
-                       help="LLM teacher: seconds per request before it is retried (default: %(default)s)")
-    group.add_argument("--teacher-max-tokens", type=int, default=3200,
-                       help="LLM teacher: max tokens per answer (default: %(default)s, the paper's)")
-
-
+    group.add_argument(
+        "--teacher-timeout",
+        type=float,
+        default=120.0,
+        help="LLM teacher: seconds per request before it is retried (default: %(default)s)",
+    )
+    group.add_argument(
+        "--teacher-max-tokens",
+        type=int,
+        default=3200,
+        help="LLM teacher: max tokens per answer (default: %(default)s, the paper's)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     from cft_lib.data.methods import TRAINING_METHODS as METHODS
-    parser = argparse.ArgumentParser(prog="cft", description="Critique Fine-Tuning ablations tracked in MLflow.",
-                                     epilog=ENVIRONMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    parser = argparse.ArgumentParser(
+        prog="cft",
+        description="Critique Fine-Tuning ablations tracked in MLflow.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"cft-lab {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and results only, no progress bars")
@@ -348,8 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     base = sub.add_parser("build-base", help="build (or reuse) the tiny base model, tracked as an MLflow run")
     _add_common(base, "the profile whose tiny_base recipe to build (default: %(default)s)")
-    base.add_argument("--base-model", default=None, help="a tiny base model the profile binds (e.g. qwen2.5-7b); "
-                      "default: the profile's tiny_base recipe as it stands")
+    base.add_argument(
+        "--base-model",
+        default=None,
+        help="a tiny base model the profile binds (e.g. qwen2.5-7b); "
+        "default: the profile's tiny_base recipe as it stands",
+    )
     base.add_argument("--experiment", default="cft/build-base", help="MLflow experiment (default: %(default)s)")
     base.set_defaults(func=cmd_build_base)
 
@@ -357,15 +466,22 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--variant", default="cft", choices=METHODS, help="which training set (default: %(default)s)")
     _add_common(data)
     _add_training_cell(data)
-    data.add_argument("--keep-consistent", action="store_true",
-                      help="cft: drop critiques whose verdict contradicts the reference answer (critique audit)")
+    data.add_argument(
+        "--keep-consistent",
+        action="store_true",
+        help="cft: drop critiques whose verdict contradicts the reference answer (critique audit)",
+    )
     data.add_argument("--out", default=None, help="also copy train.jsonl and stats.json into this directory")
     data.add_argument("--experiment", default="cft/build-data", help="MLflow experiment (default: %(default)s)")
     data.set_defaults(func=cmd_build_data)
 
     train = sub.add_parser("train", help="fine-tune a base model by SFT or CFT and log it to MLflow")
-    train.add_argument("--method", default="cft", choices=METHODS,
-                       help="training method; picks the data variant (default: %(default)s)")
+    train.add_argument(
+        "--method",
+        default="cft",
+        choices=METHODS,
+        help="training method; picks the data variant (default: %(default)s)",
+    )
     _add_common(train)
     _add_training_cell(train)
     hyper = train.add_argument_group("optimisation (shorthands for --set train.KEY=VALUE; default: the profile's)")
@@ -374,50 +490,87 @@ def build_parser() -> argparse.ArgumentParser:
     hyper.add_argument("--warmup-ratio", type=float, default=None, help="warm-up share of steps")
     hyper.add_argument("--global-batch-size", type=int, default=None, help="examples per optimizer step")
     hyper.add_argument("--micro-batch-size", type=int, default=None, help="examples (or packed rows) per forward pass")
-    hyper.add_argument("--batching", default=None, choices=["grouped", "packed", "padded"], help="how examples are "
-                       "batched")
+    hyper.add_argument(
+        "--batching", default=None, choices=["grouped", "packed", "padded"], help="how examples are batched"
+    )
     hyper.add_argument("--max-seq-len", type=int, default=None, help="longer examples are skipped and counted")
     hyper.add_argument("--pack-len", type=int, default=None, help="tokens per packed row")
-    hyper.add_argument("--mixed-precision", default=None, choices=["auto", "no", "bf16", "fp16"],
-                       help="autocast precision; auto = bf16 only where this machine computes it natively and faster")
-    hyper.add_argument("--num-validations", type=int, default=None,
-                       help="validation points; the best checkpoint is kept")
+    hyper.add_argument(
+        "--mixed-precision",
+        default=None,
+        choices=["auto", "no", "bf16", "fp16"],
+        help="autocast precision; auto = bf16 only where this machine computes it natively and faster",
+    )
+    hyper.add_argument(
+        "--num-validations", type=int, default=None, help="validation points; the best checkpoint is kept"
+    )
     hyper.add_argument("--val-limit", type=int, default=None, help="validation problems per check")
     train.add_argument("--experiment", default="cft/train", help="MLflow experiment (default: %(default)s)")
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("evaluate", help="evaluate a model on benchmarks and log it to MLflow")
-    ev.add_argument("--model", required=True, help="model directory, hub id, a base model the profile binds, or "
-                    "'tiny' (the profile's tiny base model)")
+    ev.add_argument(
+        "--model",
+        required=True,
+        help="model directory, hub id, a base model the profile binds, or 'tiny' (the profile's tiny base model)",
+    )
     _add_common(ev)
-    ev.add_argument("--benchmarks", default=None, help="comma-separated registered benchmark names, e.g. "
-                    "micro-easy,micro-medium or math500,gsm8k (default: those the profile binds)")
+    ev.add_argument(
+        "--benchmarks",
+        default=None,
+        help="comma-separated registered benchmark names, e.g. "
+        "micro-easy,micro-medium or math500,gsm8k (default: those the profile binds)",
+    )
     ev.add_argument("--limit", type=int, default=None, help="only the first N problems of each benchmark")
-    ev.add_argument("--backend", default=None, choices=["hf", "openai", "vllm"],
-                    help="hf: in-process transformers; openai: any OpenAI-compatible server (default: the profile's)")
+    ev.add_argument(
+        "--backend",
+        default=None,
+        choices=["hf", "openai", "vllm"],
+        help="hf: in-process transformers; openai: any OpenAI-compatible server (default: the profile's)",
+    )
     ev.add_argument("--base-url", default=None, help="openai backend: the server's /v1 URL")
-    ev.add_argument("--served-model", default=None, help="openai backend: model name on the server "
-                    "(default: --model); the API key is read from $OPENAI_API_KEY and never logged")
+    ev.add_argument(
+        "--served-model",
+        default=None,
+        help="openai backend: model name on the server "
+        "(default: --model); the API key is read from $OPENAI_API_KEY and never logged",
+    )
     ev.add_argument("--concurrency", type=int, default=None, help="openai backend: requests in flight")
     ev.add_argument("--request-timeout", type=float, default=None, help="openai backend: seconds per request")
-    ev.add_argument("--data-dir", default=None,
-                    help="local benchmark files as <dir>/<name>/test.jsonl (default: $CFT_BENCHMARK_DIR, else the hub)")
-    ev.add_argument("--max-new-tokens", type=int, default=None, help="generation budget per problem (default: "
-                    "the profile's eval.max_new_tokens; the paper: 2048)")
+    ev.add_argument(
+        "--data-dir",
+        default=None,
+        help="local benchmark files as <dir>/<name>/test.jsonl (default: $CFT_BENCHMARK_DIR, else the hub)",
+    )
+    ev.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        help="generation budget per problem (default: the profile's eval.max_new_tokens; the paper: 2048)",
+    )
     ev.add_argument("--batch-size", type=int, default=None, help="prompts per generation batch")
     ev.add_argument("--experiment", default="cft/evaluate", help="MLflow experiment (default: %(default)s)")
     ev.set_defaults(func=cmd_evaluate)
 
     ab = sub.add_parser("ablation", help="run a declarative ablation spec into MLflow and regenerate its table")
     ab.add_argument("spec", nargs="?", help="spec name under ablations/ (e.g. teacher_model) or a path to a YAML file")
-    ab.add_argument("--all", action="store_true", help="every spec under ablations/ (every table of the paper), in "
-                    "table order; shared cells run once; writes reports/<profile>/README.md")
+    ab.add_argument(
+        "--all",
+        action="store_true",
+        help="every spec under ablations/ (every table of the paper), in "
+        "table order; shared cells run once; writes reports/<profile>/README.md",
+    )
     _add_common(ab)
-    ab.add_argument("--dry-run", action="store_true",
-                    help="print the cells and stages, say which are done, run nothing")
-    ab.add_argument("--seeds", type=int, default=None,
-                    help="train every cell with seeds 0..N-1 and report means with CIs over seeds and problems "
-                         "(default: the spec's or profile's `seeds`, else one run per cell)")
+    ab.add_argument(
+        "--dry-run", action="store_true", help="print the cells and stages, say which are done, run nothing"
+    )
+    ab.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="train every cell with seeds 0..N-1 and report means with CIs over seeds and problems "
+        "(default: the spec's or profile's `seeds`, else one run per cell)",
+    )
     ab.set_defaults(func=cmd_ablation)
 
     rep = sub.add_parser("report", help="regenerate reports/<profile>/<spec>.md from the tracking store")

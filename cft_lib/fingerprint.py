@@ -32,9 +32,13 @@ def _is_default(f: dataclasses.Field, value: Any) -> bool:
 def canonical(obj: Any) -> Any:
     """Turn dataclasses, paths and tuples into plain JSON values with a stable key order."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if not (f.metadata.get("fingerprint") == OMIT_IF_DEFAULT["fingerprint"]
-                        and _is_default(f, getattr(obj, f.name)))}
+        return {
+            f.name: canonical(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if not (
+                f.metadata.get("fingerprint") == OMIT_IF_DEFAULT["fingerprint"] and _is_default(f, getattr(obj, f.name))
+            )
+        }
     if isinstance(obj, dict):
         return {str(k): canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):

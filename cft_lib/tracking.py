@@ -30,8 +30,9 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 TAG_PREFIX = "cft."
 PARENT_TAG = "mlflow.parentRunId"
 # whole key names only: `max_new_tokens` and `prompt_tokens` are settings and counts, not secrets
-_SECRET_KEY = re.compile(r"^(.*_)?(api[_-]?key|secret|password|passwd|access[_-]?token|auth[_-]?token|token)$",
-                         re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"^(.*_)?(api[_-]?key|secret|password|passwd|access[_-]?token|auth[_-]?token|token)$", re.IGNORECASE
+)
 _PARAM_VALUE_LIMIT = 6000
 log = logging.getLogger(__name__)
 
@@ -94,10 +95,19 @@ def code_version() -> str:
     """The git commit of the installed cft_lib (with '+dirty' if modified), else the package version."""
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "cft_lib"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "cft_lib"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return f"{commit}{'+dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__
@@ -123,14 +133,16 @@ class Tracker:
 
         items = [Param(k, _param_value(v)) for k, v in params.items() if not is_secret_key(k.rsplit(".", 1)[-1])]
         for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
-            self._client.log_batch(self.run_id, params=items[start:start + 100])
+            self._client.log_batch(self.run_id, params=items[start : start + 100])
 
     def log_config(self, config: Any, prefix: str = "") -> None:
         """Every key of `config` as a param and the whole tree as config/resolved.json."""
         self.log_params(flatten(config, prefix))
         tree = canonical(config)
-        self.log_dict({k: v for k, v in tree.items() if not is_secret_key(k)} if isinstance(tree, dict) else tree,
-                      "config/resolved.json")
+        self.log_dict(
+            {k: v for k, v in tree.items() if not is_secret_key(k)} if isinstance(tree, dict) else tree,
+            "config/resolved.json",
+        )
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         from mlflow.entities import RunTag
@@ -174,8 +186,9 @@ class Tracker:
         frame = pd.read_json(path, lines=True)
         from_pandas = mlflow.data.from_pandas  # type: ignore[attr-defined]  # a lazily loaded submodule
         dataset = from_pandas(frame, source=str(path), name=name, digest=fingerprint)
-        self._client.log_inputs(self.run_id, [DatasetInput(dataset._to_mlflow_entity(),
-                                                           [InputTag("mlflow.data.context", "training")])])
+        self._client.log_inputs(
+            self.run_id, [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "training")])]
+        )
 
     def record_error(self, error: BaseException) -> None:
         """Why a run failed, where the UI shows it: a tag and the full traceback as an artifact."""
@@ -190,8 +203,9 @@ class Tracker:
 
 
 @contextmanager
-def tracked_run(experiment: str, run_name: str, tags: dict[str, Any], parent: str | None = None,
-                run_id: str | None = None) -> Iterator[Tracker]:
+def tracked_run(
+    experiment: str, run_name: str, tags: dict[str, Any], parent: str | None = None, run_id: str | None = None
+) -> Iterator[Tracker]:
     """A run in `experiment` (or the existing run `run_id`, left open for its owner to end), ended
     FINISHED, or FAILED with the error recorded, or KILLED on Ctrl-C. `parent` nests it in the UI."""
     mlflow_client()
@@ -203,8 +217,9 @@ def tracked_run(experiment: str, run_name: str, tags: dict[str, Any], parent: st
         all_tags = {f"{TAG_PREFIX}code_version": code_version(), **tags}
         if parent:
             all_tags[PARENT_TAG] = parent
-        run_id = mlflow_client_.create_run(experiment_id, run_name=run_name,
-                                           tags={k: str(v) for k, v in all_tags.items()}).info.run_id
+        run_id = mlflow_client_.create_run(
+            experiment_id, run_name=run_name, tags={k: str(v) for k, v in all_tags.items()}
+        ).info.run_id
     assert run_id is not None
     tracker = Tracker(run_id)
     if not own:
@@ -233,8 +248,9 @@ def project_run_id() -> str | None:
 
 
 @contextmanager
-def stage_run(experiment: str, stage: str, run_name: str, config: Any, fingerprint: str,
-              tags: dict[str, str] | None = None) -> Iterator[Tracker]:
+def stage_run(
+    experiment: str, stage: str, run_name: str, config: Any, fingerprint: str, tags: dict[str, str] | None = None
+) -> Iterator[Tracker]:
     """The run of one `cft` stage command, with its config, fingerprint and code version recorded.
 
     Under `mlflow run` the project's own run is used, so no run is left empty.

@@ -100,22 +100,34 @@ def _fake_cell_runs(workdir: Path) -> None:
     ablation = load_ablation("teacher_model")
     for offset, cell in enumerate(ablation.cells):
         with tracked_run("cft/teacher_model", cell.label, cell_tags(ablation, cell)) as tracker:
-            records = [{"benchmark": b, "id": f"{b}-{i}", "correct": (i + offset) % 3 == 0}
-                       for b in cell.eval.benchmarks for i in range(30)]
-            tracker.log_metrics({f"{b}/accuracy": 0.4 for b in cell.eval.benchmarks}
-                                | {f"{b}/n": 30 for b in cell.eval.benchmarks})
+            records = [
+                {"benchmark": b, "id": f"{b}-{i}", "correct": (i + offset) % 3 == 0}
+                for b in cell.eval.benchmarks
+                for i in range(30)
+            ]
+            tracker.log_metrics(
+                {f"{b}/accuracy": 0.4 for b in cell.eval.benchmarks} | {f"{b}/n": 30 for b in cell.eval.benchmarks}
+            )
             tracker.log_text("\n".join(json.dumps(r) for r in records), "eval/records.jsonl")
 
 
 def _run_without_torch(commands: list[list[str]], workdir: Path) -> subprocess.CompletedProcess:
     """Run `cft` commands in one fresh interpreter; it prints which heavy libraries got imported."""
-    code = ("import json, sys\nfrom cft_lib.cli import main\n"
-            "for args in json.loads(sys.argv[1]):\n    rc = main(args)\n    print('RC:', rc)\n"
-            "loaded = [m for m in ('torch', 'transformers', 'accelerate') if m in sys.modules]\n"
-            "print('HEAVY:', loaded)")
+    code = (
+        "import json, sys\nfrom cft_lib.cli import main\n"
+        "for args in json.loads(sys.argv[1]):\n    rc = main(args)\n    print('RC:', rc)\n"
+        "loaded = [m for m in ('torch', 'transformers', 'accelerate') if m in sys.modules]\n"
+        "print('HEAVY:', loaded)"
+    )
     env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}", CFT_HOME=str(workdir / ".cft"))
-    return subprocess.run([sys.executable, "-c", code, json.dumps(commands)], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, json.dumps(commands)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_dry_run_and_report_do_not_import_torch(tmp_path, monkeypatch):

@@ -18,14 +18,24 @@ def store(store_uri):
 
 
 def test_flatten_keeps_token_budgets_and_drops_secrets():
-    config = {"eval": {"generation": {"max_new_tokens": 2048, "temperature": 0.0}},
-              "teacher": {"max_tokens": 3200, "api_key": "sk-x", "openai_api_key": "sk-y", "token": "t",
-                          "hf_token": "h", "password": "p", "prompt_tokens": 5}}
+    config = {
+        "eval": {"generation": {"max_new_tokens": 2048, "temperature": 0.0}},
+        "teacher": {
+            "max_tokens": 3200,
+            "api_key": "sk-x",
+            "openai_api_key": "sk-y",
+            "token": "t",
+            "hf_token": "h",
+            "password": "p",
+            "prompt_tokens": 5,
+        },
+    }
     flat = flatten(config)
     assert flat["eval.generation.max_new_tokens"] == 2048
     assert flat["teacher.max_tokens"] == 3200 and flat["teacher.prompt_tokens"] == 5
-    assert not {k for k in flat if k.rsplit(".", 1)[-1] in ("api_key", "openai_api_key", "token", "hf_token",
-                                                             "password")}
+    assert not {
+        k for k in flat if k.rsplit(".", 1)[-1] in ("api_key", "openai_api_key", "token", "hf_token", "password")
+    }
 
 
 def test_safe_uri_drops_credentials():

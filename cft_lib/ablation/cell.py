@@ -70,8 +70,9 @@ class TrainStageConfig:
     def fingerprint(self) -> str:
         base = self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model
         curve = [self.curve] if self.curve is not None else []  # absent before Figure 2 existed
-        return fingerprint("train", base, self.method, self.data.fingerprint, self.train,
-                           self.validation, self.system_prompt, *curve)
+        return fingerprint(
+            "train", base, self.method, self.data.fingerprint, self.train, self.validation, self.system_prompt, *curve
+        )
 
     @property
     def output_dir(self) -> Path:
@@ -107,8 +108,9 @@ class ResolvedCell:
         # the backend was part of the cell keep their fingerprints; where it is served (base_url,
         # concurrency) does not change what it generates and is left out, like a teacher's endpoint
         backend = [{"backend": self.backend.name}] if self.backend.name != "hf" else []
-        return fingerprint("cell", self.model_fingerprint, self.eval, benchmark_versions(self.eval.benchmarks),
-                           *backend)
+        return fingerprint(
+            "cell", self.model_fingerprint, self.eval, benchmark_versions(self.eval.benchmarks), *backend
+        )
 
     @property
     def seed(self) -> int:
@@ -120,8 +122,13 @@ class ResolvedCell:
         if self.base_model == TINY:
             tree["tiny_recipe"] = self.tiny_recipe
         if "train" in stages and self.train is not None:
-            tree |= {"method": self.train.method, "data": self.train.data, "train": self.train.train,
-                     "validation": self.train.validation, "system_prompt": self.train.system_prompt}
+            tree |= {
+                "method": self.train.method,
+                "data": self.train.data,
+                "train": self.train.train,
+                "validation": self.train.validation,
+                "system_prompt": self.train.system_prompt,
+            }
             if self.train.curve is not None:
                 tree["curve"] = self.train.curve
         if "eval" in stages:

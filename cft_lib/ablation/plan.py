@@ -55,12 +55,15 @@ def print_plan(ablation: Ablation, plans: list[CellPlan]) -> None:
     shared = ", ".join(f"{k}={plans[0].cell.choices[k]}" for k in keys if k not in varying)
     seeds = f"seeds {ablation.seeds}; " if len(ablation.seeds) > 1 else ""
     overrides = f"; --set {' '.join(f'{k}={v}' for k, v in ablation.overrides.items())}" if ablation.overrides else ""
-    table = Table(title=f"{ablation.spec.table}: {ablation.spec.title}", caption=f"{seeds}all cells: {shared}  "
-                  f"(spec {ablation.spec_path}, profile {ablation.profile_path}{overrides})")
+    table = Table(
+        title=f"{ablation.spec.table}: {ablation.spec.title}",
+        caption=f"{seeds}all cells: {shared}  (spec {ablation.spec_path}, profile {ablation.profile_path}{overrides})",
+    )
     for column in ("cell", *varying, "fingerprint", "to do"):
         table.add_column(column)
     for p in plans:
         todo = f"nothing: done in run {p.finished_run.info.run_id[:12]}" if p.finished_run is not None else p.todo()
-        table.add_row(ablation.run_name(p.cell), *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint,
-                      todo)
+        table.add_row(
+            ablation.run_name(p.cell), *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint, todo
+        )
     console.print(table)

@@ -38,8 +38,13 @@ from cft_lib.tracking import TAG_PREFIX, Tracker, flatten, project_run_id, track
 log = logging.getLogger(__name__)
 
 
-def run_ablation(ablation: Ablation, dry_run: bool = False, progress: bool = True,
-                 parent_run_id: str | None = None, write_report: bool = True) -> int:
+def run_ablation(
+    ablation: Ablation,
+    dry_run: bool = False,
+    progress: bool = True,
+    parent_run_id: str | None = None,
+    write_report: bool = True,
+) -> int:
     """Run every unfinished cell; report failures and keep going. Returns an exit status.
 
     The parent run is the `mlflow run` project run when there is one (and no `parent_run_id`),
@@ -54,10 +59,12 @@ def run_ablation(ablation: Ablation, dry_run: bool = False, progress: bool = Tru
     tags = spec_tags(ablation) | {f"{TAG_PREFIX}stage": "ablation"}
     name = f"{ablation.name} ({ablation.profile_name})"
     failures = 0
-    with tracked_run(experiment_name(ablation.name), name, tags, parent=parent_run_id,
-                     run_id=use_project_run) as parent:
-        parent.log_params(spec_params(ablation) | {"cells": len(plans)}
-                          | {f"set.{k}": v for k, v in ablation.overrides.items()})
+    with tracked_run(
+        experiment_name(ablation.name), name, tags, parent=parent_run_id, run_id=use_project_run
+    ) as parent:
+        parent.log_params(
+            spec_params(ablation) | {"cells": len(plans)} | {f"set.{k}": v for k, v in ablation.overrides.items()}
+        )
         parent.log_artifact(ablation.spec_path, "spec")
         parent.log_artifact(ablation.profile_path, "spec")
         recipes = dict.fromkeys(p.cell.tiny_recipe for p in plans if not p.base_ready and p.finished_run is None)
@@ -73,12 +80,16 @@ def run_ablation(ablation: Ablation, dry_run: bool = False, progress: bool = Tru
             started = time.perf_counter()
             try:
                 result = run_cell(ablation, p.cell, parent, progress)
-                console.print(f"{header}: finished in {time.perf_counter() - started:.0f} s, "
-                              f"average accuracy {100 * result.average:.1f}%")
+                console.print(
+                    f"{header}: finished in {time.perf_counter() - started:.0f} s, "
+                    f"average accuracy {100 * result.average:.1f}%"
+                )
             except Exception as error:  # one broken cell must not stop the others; its run is marked FAILED
                 failures += 1
-                console.print(f"[red]{header}: FAILED: {type(error).__name__}: {error}[/red] (the full traceback "
-                              "is the run's error/traceback.txt)")
+                console.print(
+                    f"[red]{header}: FAILED: {type(error).__name__}: {error}[/red] (the full traceback "
+                    "is the run's error/traceback.txt)"
+                )
                 console.print_exception(max_frames=8)
         if write_report:
             from cft_lib.report.tables import write_report as write
@@ -113,8 +124,9 @@ def _build_base(ablation: Ablation, recipe: TinyBaseRecipe, parent: Tracker) -> 
 def run_cell(ablation: Ablation, cell: ResolvedCell, parent: Tracker, progress: bool = True) -> EvalResult:
     """One cell in its own run: every resolved key logged, then train (or not) and evaluate."""
     supersede_unfinished_cell(cell.fingerprint)
-    with tracked_run(experiment_name(ablation.name), ablation.run_name(cell), cell_tags(ablation, cell),
-                     parent=parent.run_id) as tracker:
+    with tracked_run(
+        experiment_name(ablation.name), ablation.run_name(cell), cell_tags(ablation, cell), parent=parent.run_id
+    ) as tracker:
         tracker.log_params(spec_params(ablation))
         tracker.log_config(cell.config_dict())
         if cell.train is None:

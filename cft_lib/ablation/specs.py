@@ -101,8 +101,9 @@ def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
-            raise SpecError(f"--set {item!r}: expected KEY=VALUE with a dotted profile key, e.g. "
-                            "--set train.learning_rate=3e-4")
+            raise SpecError(
+                f"--set {item!r}: expected KEY=VALUE with a dotted profile key, e.g. --set train.learning_rate=3e-4"
+            )
         try:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
@@ -156,8 +157,9 @@ def load_profile(profile_name: str, overrides: dict[str, Any] | None = None) -> 
     return profile_path, where, parse_model(where, Profile, data)
 
 
-def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None = None,
-                  overrides: dict[str, Any] | None = None) -> Ablation:
+def load_ablation(
+    spec_name: str, profile_name: str = "tiny", seeds: int | None = None, overrides: dict[str, Any] | None = None
+) -> Ablation:
     """Load, validate and resolve; raises one SpecError listing every problem found.
 
     Seeds: `seeds` (N: seeds 0..N-1) wins over the spec's `seeds`, which wins over the profile's;
@@ -170,8 +172,9 @@ def load_ablation(spec_name: str, profile_name: str = "tiny", seeds: int | None 
     return resolve_ablation(spec, spec_path, profile_name, seeds, overrides)
 
 
-def one_cell(choices: dict[str, Any], profile_name: str = "tiny", overrides: dict[str, Any] | None = None,
-             label: str = "cli") -> ResolvedCell:
+def one_cell(
+    choices: dict[str, Any], profile_name: str = "tiny", overrides: dict[str, Any] | None = None, label: str = "cli"
+) -> ResolvedCell:
     """A one-cell spec resolved like any other: how `cft train`, `cft evaluate` and `cft build-data`
     build their config, so the command line and the ablations cannot drift."""
     profile_path, where, profile = load_profile(profile_name, overrides)
@@ -183,8 +186,9 @@ def one_cell(choices: dict[str, Any], profile_name: str = "tiny", overrides: dic
     return resolve_ablation(spec, Path("<command line>"), profile_name, None, overrides).cells[0]
 
 
-def resolve_ablation(spec: Spec, spec_path: Path, profile_name: str, seeds: int | None = None,
-                     overrides: dict[str, Any] | None = None) -> Ablation:
+def resolve_ablation(
+    spec: Spec, spec_path: Path, profile_name: str, seeds: int | None = None, overrides: dict[str, Any] | None = None
+) -> Ablation:
     """Expand a validated spec into cells and resolve each against the profile (see load_ablation)."""
     profile_path, where, profile = load_profile(profile_name, overrides)
     problems: list[str] = []
@@ -193,8 +197,10 @@ def resolve_ablation(spec: Spec, spec_path: Path, profile_name: str, seeds: int 
             if axis not in CHOICE_FIELDS:
                 problems.append(f"{spec_path}: axes.{axis}: unknown axis; allowed: {', '.join(CHOICE_FIELDS)}")
     if spec.layout.group_by is not None and spec.layout.group_by not in CHOICE_FIELDS:
-        problems.append(f"{spec_path}: layout.group_by: {spec.layout.group_by!r} is not a cell choice; allowed: "
-                        f"{', '.join(CHOICE_FIELDS)}")
+        problems.append(
+            f"{spec_path}: layout.group_by: {spec.layout.group_by!r} is not a cell choice; allowed: "
+            f"{', '.join(CHOICE_FIELDS)}"
+        )
     if problems:
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
     try:
@@ -247,8 +253,9 @@ def resolve_ablation(spec: Spec, spec_path: Path, profile_name: str, seeds: int 
         problems = list(dict.fromkeys(problems))  # one line per problem, however many cells share it
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
     used = sorted({c.seed for c in resolved})
-    return Ablation(spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used,
-                    dict(overrides or {}))
+    return Ablation(
+        spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used, dict(overrides or {})
+    )
 
 
 def _check_table(spec: Spec, spec_path: Path, labels: list[str]) -> list[str]:
@@ -265,22 +272,29 @@ def _check_table(spec: Spec, spec_path: Path, labels: list[str]) -> list[str]:
             problems.append(f"{spec_path}: paper.{benchmark}: {unknown_name_message('benchmark', benchmark, columns)}")
         for label in values:
             if label not in rows:
-                problems.append(f"{spec_path}: paper.{benchmark}.{label}: "
-                                f"{unknown_name_message('cell or reference', label, sorted(rows))}")
+                problems.append(
+                    f"{spec_path}: paper.{benchmark}.{label}: "
+                    f"{unknown_name_message('cell or reference', label, sorted(rows))}"
+                )
     for column, texts in spec.paper_info.items():
         for label in texts:
             if label not in rows:
-                problems.append(f"{spec_path}: paper_info.{column}.{label}: "
-                                f"{unknown_name_message('cell or reference', label, sorted(rows))}")
+                problems.append(
+                    f"{spec_path}: paper_info.{column}.{label}: "
+                    f"{unknown_name_message('cell or reference', label, sorted(rows))}"
+                )
     for index, hypothesis in enumerate(spec.hypotheses):
         for side in ("better", "worse"):
             for label in getattr(hypothesis, side):
                 if label not in labels:
-                    problems.append(f"{spec_path}: hypotheses[{index}].{side}: "
-                                    f"{unknown_name_message('cell', label, labels)}")
+                    problems.append(
+                        f"{spec_path}: hypotheses[{index}].{side}: {unknown_name_message('cell', label, labels)}"
+                    )
         if hypothesis.benchmark not in columns:
-            problems.append(f"{spec_path}: hypotheses[{index}].benchmark: "
-                            f"{unknown_name_message('benchmark', hypothesis.benchmark, columns)}")
+            problems.append(
+                f"{spec_path}: hypotheses[{index}].benchmark: "
+                f"{unknown_name_message('benchmark', hypothesis.benchmark, columns)}"
+            )
     if spec.figure is not None:
         for benchmark in spec.figure.benchmarks:
             if benchmark not in spec.benchmarks:
@@ -304,16 +318,21 @@ def _check_bindings(where: str, choices: dict[str, Any], profile: Profile, profi
     for key in required:
         if key not in choices:
             problems.append(f"{where}.{key}: required (set it in the cell or in defaults)")
-    for key, table in (("base_model", profile.base_models), ("dataset", profile.datasets),
-                       ("teacher", profile.teachers)):
+    for key, table in (
+        ("base_model", profile.base_models),
+        ("dataset", profile.datasets),
+        ("teacher", profile.teachers),
+    ):
         name = choices.get(key)
         if key in required and name is not None and name not in table:
             message = unknown_name_message(key.replace("_", " "), name, list(table))
             problems.append(f"{where}.{key}: {message} (not bound by {profile_path})")
     teacher = profile.teachers.get(choices.get("teacher", "")) if "teacher" in required else None
     if teacher is not None and teacher.kind == "llm" and not teacher.base_url:
-        problems.append(f"{profile_path}: teachers.{choices['teacher']}.base_url: required for an llm teacher "
-                        "(e.g. https://api.openai.com/v1)")
+        problems.append(
+            f"{profile_path}: teachers.{choices['teacher']}.base_url: required for an llm teacher "
+            "(e.g. https://api.openai.com/v1)"
+        )
     return problems
 
 
@@ -334,15 +353,29 @@ def tiny_recipe(profile: Profile, base_model: str | None = None) -> TinyBaseReci
     binding = profile.base_models.get(base_model) if base_model else None
     if binding is not None and binding.tiny_base is not None:
         tb = tb.model_copy(update=binding.tiny_base.model_dump(exclude_none=True))
-    recipe = TinyBaseRecipe(problems=tb.problems, fact_exposures=tb.fact_exposures, critique_share=tb.critique_share,
-                            critique_response_noise=tb.critique_response_noise, copy_documents=tb.copy_documents,
-                            solution_noise=tb.solution_noise, critique_error_rate=tb.critique_error_rate,
-                            loss_on_questions=tb.loss_on_questions, seed=tb.seed)
-    architecture = replace(recipe.architecture, hidden_size=tb.hidden_size, intermediate_size=4 * tb.hidden_size,
-                           num_hidden_layers=tb.num_hidden_layers)
-    train = replace(recipe.train, global_batch_size=tb.global_batch_size,
-                    micro_batch_size=min(recipe.train.micro_batch_size, tb.global_batch_size),
-                    learning_rate=tb.learning_rate)
+    recipe = TinyBaseRecipe(
+        problems=tb.problems,
+        fact_exposures=tb.fact_exposures,
+        critique_share=tb.critique_share,
+        critique_response_noise=tb.critique_response_noise,
+        copy_documents=tb.copy_documents,
+        solution_noise=tb.solution_noise,
+        critique_error_rate=tb.critique_error_rate,
+        loss_on_questions=tb.loss_on_questions,
+        seed=tb.seed,
+    )
+    architecture = replace(
+        recipe.architecture,
+        hidden_size=tb.hidden_size,
+        intermediate_size=4 * tb.hidden_size,
+        num_hidden_layers=tb.num_hidden_layers,
+    )
+    train = replace(
+        recipe.train,
+        global_batch_size=tb.global_batch_size,
+        micro_batch_size=min(recipe.train.micro_batch_size, tb.global_batch_size),
+        learning_rate=tb.learning_rate,
+    )
     return replace(recipe, architecture=architecture, train=train)
 
 
@@ -351,30 +384,53 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
     base_model = TINY if base.kind == "tiny" else (base.path or choices["base_model"])
     recipe = tiny_recipe(profile, choices["base_model"])
     benchmark_map = {name: profile.benchmarks[name] for name in spec.benchmarks if name in profile.benchmarks}
-    generation = GenerationConfig(max_new_tokens=profile.eval.max_new_tokens, temperature=choices["temperature"],
-                                  seed=choices["seed"], batch_size=profile.eval.batch_size)
+    generation = GenerationConfig(
+        max_new_tokens=profile.eval.max_new_tokens,
+        temperature=choices["temperature"],
+        seed=choices["seed"],
+        batch_size=profile.eval.batch_size,
+    )
     critique = [profile.eval.critique_benchmark] if profile.eval.critique_benchmark else []
     evaluated = [*benchmark_map.values(), *critique]
     judge = profile.eval.self_critique
-    inference = InferenceConfig(choices["inference"]) if choices["inference"] == "direct" else InferenceConfig(
-        choices["inference"], max_attempts=judge.max_attempts, critique_temperature=judge.critique_temperature,
-        critique_max_new_tokens=judge.critique_max_new_tokens)
-    eval_config = EvalConfig(benchmarks=tuple(dict.fromkeys(evaluated)), limit=profile.eval.limit,
-                             generation=generation, inference=inference)
+    inference = (
+        InferenceConfig(choices["inference"])
+        if choices["inference"] == "direct"
+        else InferenceConfig(
+            choices["inference"],
+            max_attempts=judge.max_attempts,
+            critique_temperature=judge.critique_temperature,
+            critique_max_new_tokens=judge.critique_max_new_tokens,
+        )
+    )
+    eval_config = EvalConfig(
+        benchmarks=tuple(dict.fromkeys(evaluated)), limit=profile.eval.limit, generation=generation, inference=inference
+    )
     train_stage = None
     if choices["method"] != "base":
         dataset = profile.datasets[choices["dataset"]]
         teacher_name = choices.get("teacher", "none")
         binding = profile.teachers.get(teacher_name)
         if binding is not None and binding.kind == "llm":
-            teacher = TeacherConfig(kind="llm", name=teacher_name, model=binding.model or teacher_name,
-                                    base_url=binding.base_url or "", temperature=binding.temperature,
-                                    top_p=binding.top_p, max_tokens=binding.max_tokens,
-                                    concurrency=binding.concurrency, timeout_s=binding.timeout_s,
-                                    max_retries=binding.max_retries)
+            teacher = TeacherConfig(
+                kind="llm",
+                name=teacher_name,
+                model=binding.model or teacher_name,
+                base_url=binding.base_url or "",
+                temperature=binding.temperature,
+                top_p=binding.top_p,
+                max_tokens=binding.max_tokens,
+                concurrency=binding.concurrency,
+                timeout_s=binding.timeout_s,
+                max_retries=binding.max_retries,
+            )
         else:
-            teacher = TeacherConfig(kind="oracle", name=teacher_name, seed=profile.data.seed,
-                                    error_rate=(binding.error_rate or 0.0) if binding else 0.0)
+            teacher = TeacherConfig(
+                kind="oracle",
+                name=teacher_name,
+                seed=profile.data.seed,
+                error_rate=(binding.error_rate or 0.0) if binding else 0.0,
+            )
         responder = ""
         if choices["response_source"] == "self":  # the base model generated the responses: fingerprint it
             base_identity = recipe.fingerprint if base_model == TINY else base_model
@@ -383,24 +439,44 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         size = profile.data.size
         if choices.get("data_size"):  # in the paper's units: scaled as the profile's size is to the paper's
             size = max(1, round(choices["data_size"] * size / (profile.data.paper_size or size)))
-        data = DataConfig(source=dataset.source, variant=choices["method"], size=size,
-                          seed=profile.data.seed + choices["seed"],
-                          teacher=teacher, response_source=choices["response_source"], max_chars=profile.data.max_chars,
-                          keep_consistent=profile.data.keep_consistent,
-                          responder=responder)
-        validation = ValidationConfig(profile.validation.benchmark, profile.validation.limit,
-                                      profile.validation.max_new_tokens)
+        data = DataConfig(
+            source=dataset.source,
+            variant=choices["method"],
+            size=size,
+            seed=profile.data.seed + choices["seed"],
+            teacher=teacher,
+            response_source=choices["response_source"],
+            max_chars=profile.data.max_chars,
+            keep_consistent=profile.data.keep_consistent,
+            responder=responder,
+        )
+        validation = ValidationConfig(
+            profile.validation.benchmark, profile.validation.limit, profile.validation.max_new_tokens
+        )
         curve = None
         if spec.figure is not None:  # evaluations during training, for the figure only
-            curve = CurveConfig(benchmarks=tuple(profile.benchmarks[n] for n in spec.figure.benchmarks
-                                                 if n in profile.benchmarks),
-                                points=spec.figure.points, limit=spec.figure.limit,
-                                max_new_tokens=profile.eval.max_new_tokens)
-        train_stage = TrainStageConfig(base_model=base_model, method=choices["method"], data=data,
-                                       train=replace(train, seed=choices["seed"]), validation=validation,
-                                       tiny_recipe=recipe, curve=curve)
+            curve = CurveConfig(
+                benchmarks=tuple(profile.benchmarks[n] for n in spec.figure.benchmarks if n in profile.benchmarks),
+                points=spec.figure.points,
+                limit=spec.figure.limit,
+                max_new_tokens=profile.eval.max_new_tokens,
+            )
+        train_stage = TrainStageConfig(
+            base_model=base_model,
+            method=choices["method"],
+            data=data,
+            train=replace(train, seed=choices["seed"]),
+            validation=validation,
+            tiny_recipe=recipe,
+            curve=curve,
+        )
     served = profile.eval
-    backend = BackendConfig(name=served.backend, base_url=served.base_url or "", concurrency=served.concurrency,
-                            served_model=served.served_model or "",
-                            timeout_s=served.timeout_s, tensor_parallel_size=served.tensor_parallel_size)
+    backend = BackendConfig(
+        name=served.backend,
+        base_url=served.base_url or "",
+        concurrency=served.concurrency,
+        served_model=served.served_model or "",
+        timeout_s=served.timeout_s,
+        tensor_parallel_size=served.tensor_parallel_size,
+    )
     return ResolvedCell(label, choices, base_model, recipe, train_stage, eval_config, benchmark_map, backend)

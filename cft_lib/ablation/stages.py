@@ -48,10 +48,19 @@ def build_base(recipe: TinyBaseRecipe, tracker: Tracker | None = None, progress:
         log.info("pre-training the tiny base model %s (a few minutes)", recipe.fingerprint)
     model_dir = build_tiny_base(recipe, log_metrics=tracker.log_metrics, progress=progress)
     built = read_done(model_dir.parent)
-    tracker.log_params({"train.mixed_precision_resolved": built.get("mixed_precision", ""),
-                        "pretrain.documents": built.get("documents")})
-    tracker.log_metrics({"pretrain/seconds": built["seconds"], "pretrain/tokens": built["tokens"],
-                         "pretrain/tokens_per_s": built["tokens_per_s"]})
+    tracker.log_params(
+        {
+            "train.mixed_precision_resolved": built.get("mixed_precision", ""),
+            "pretrain.documents": built.get("documents"),
+        }
+    )
+    tracker.log_metrics(
+        {
+            "pretrain/seconds": built["seconds"],
+            "pretrain/tokens": built["tokens"],
+            "pretrain/tokens_per_s": built["tokens_per_s"],
+        }
+    )
     tracker.log_metrics(base_skills(model_dir))
     tracker.set_tags({"cft.model_dir": str(model_dir)})
     return model_dir
@@ -80,16 +89,19 @@ def base_skills(model_dir: str | Path) -> dict[str, float]:
     model = AutoModelForCausalLM.from_pretrained(str(model_dir))
     questions = [item.question for item in load_micro_split(MICRO_VALIDATION)]
     skills = fact_skill(model, tokenizer) | step_skill(model, tokenizer, questions[:200])
-    solved = evaluate(HFBackend(model, tokenizer, progress=False), EvalConfig(
-        benchmarks=(MICRO_VALIDATION,), generation=GenerationConfig(max_new_tokens=160, batch_size=128)))
+    solved = evaluate(
+        HFBackend(model, tokenizer, progress=False),
+        EvalConfig(benchmarks=(MICRO_VALIDATION,), generation=GenerationConfig(max_new_tokens=160, batch_size=128)),
+    )
     skills |= {f"base/{k}": v for k, v in solved.metrics().items() if k.startswith(MICRO_VALIDATION)}
     path.write_text(json.dumps(skills, indent=2))
     return skills
 
 
 # -- build the data ----------------------------------------------------------------------------
-def build_data(config: TrainStageConfig, base_path: str, tracker: Tracker | None,
-               progress: bool = True) -> BuiltDataset:
+def build_data(
+    config: TrainStageConfig, base_path: str, tracker: Tracker | None, progress: bool = True
+) -> BuiltDataset:
     """The training set of `config` (built now unless built before), logged as the run's input:
     its fingerprint, size, skips, critique audit and teacher cost, as params and metrics."""
     respond = base_model_responder(base_path, SELF_RESPONSE_SAMPLING, progress)
@@ -106,8 +118,11 @@ def log_dataset(dataset: BuiltDataset, name: str, tracker: Tracker) -> None:
     tracker.log_dict(stats, "data/stats.json")
     metrics = {"data/built": stats["built"], "data/skipped": sum(stats["skipped"].values())}
     metrics |= {f"data/skipped_{reason}": n for reason, n in stats["skipped"].items()}
-    metrics |= {f"audit/{k}": stats[k] for k in ("verdict_agreement", "verdict_right_share", "response_correct_share")
-                if k in stats}
+    metrics |= {
+        f"audit/{k}": stats[k]
+        for k in ("verdict_agreement", "verdict_right_share", "response_correct_share")
+        if k in stats
+    }
     metrics |= {f"teacher/{k}": v for k, v in stats.get("teacher_usage", {}).items()}
     tracker.log_metrics(metrics)
 
@@ -115,8 +130,7 @@ def log_dataset(dataset: BuiltDataset, name: str, tracker: Tracker) -> None:
 # -- train -------------------------------------------------------------------------------------
 def prompt_templates_text() -> dict[str, str]:
     """The prompt strings a training run depends on, logged verbatim with it."""
-    return {"system": COT_SYSTEM, "cft_instruction": CFT_INSTRUCTION, "cft_input": CFT_INPUT,
-            "cft_output": CFT_OUTPUT}
+    return {"system": COT_SYSTEM, "cft_instruction": CFT_INSTRUCTION, "cft_input": CFT_INPUT, "cft_output": CFT_OUTPUT}
 
 
 TRAIN_METRICS = ("steps", "examples", "target_tokens", "seconds", "processes")
@@ -131,13 +145,22 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
     out = config.output_dir
     if is_done(out):
         summary = read_done(out) | {"reused": True}
-        tracker.set_tags({"cft.model_dir": summary["model_dir"], "cft.train_reused": "true",
-                          "cft.trained_in": summary.get("run_id", "")})
+        tracker.set_tags(
+            {
+                "cft.model_dir": summary["model_dir"],
+                "cft.train_reused": "true",
+                "cft.trained_in": summary.get("run_id", ""),
+            }
+        )
         tracker.log_dict(prompt_templates_text(), "config/prompt_templates.json")
         if summary.get("run_id"):
             try:  # the curves of the run that trained it (that run may live in another store)
-                copy_run_data(summary["run_id"], tracker, params=False, prefixes=("train/", "val/", "curve/",
-                                                                                  "data/", "audit/", "teacher/"))
+                copy_run_data(
+                    summary["run_id"],
+                    tracker,
+                    params=False,
+                    prefixes=("train/", "val/", "curve/", "data/", "audit/", "teacher/"),
+                )
             except Exception as exc:  # noqa: BLE001 - the model is still right; say what is missing
                 log.warning("training curves of run %s not copied: %s", summary["run_id"], exc)
         tracker.log_metrics({f"train/{k}": summary[k] for k in TRAIN_METRICS if summary.get(k) is not None})
@@ -155,26 +178,52 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     records = read_training_records(dataset.path)
     tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)
-    tracker.log_params({"base_model.path": base_path, "data.records": len(records),
-                        "data.tokenized": len(tokenized.examples)})
+    tracker.log_params(
+        {"base_model.path": base_path, "data.records": len(records), "data.tokenized": len(tokenized.examples)}
+    )
     tracker.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
     started = time.perf_counter()
     track = _curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
-    result = train(base_path, tokenizer, tokenized.examples, out, config.train,
-                   validate=_validator(config.validation), log_metrics=tracker.log_metrics, progress=progress,
-                   track=track, track_points=config.curve.points if track and config.curve else 0,
-                   desc=f"fine-tune {config.method}")
+    result = train(
+        base_path,
+        tokenizer,
+        tokenized.examples,
+        out,
+        config.train,
+        validate=_validator(config.validation),
+        log_metrics=tracker.log_metrics,
+        progress=progress,
+        track=track,
+        track_points=config.curve.points if track and config.curve else 0,
+        desc=f"fine-tune {config.method}",
+    )
     seconds = time.perf_counter() - started
-    summary = {"model_dir": str(result.model_dir), "steps": result.steps, "examples": result.examples,
-               "target_tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
-               "best_step": result.best_step, "best_val_accuracy": result.best_score,
-               "validation": result.validation, "fingerprint": config.fingerprint,
-               "resumed_from_step": result.resumed_from_step, "run_id": tracker.run_id,
-               "seconds": seconds, "mixed_precision": result.mixed_precision,
-               "processes": result.processes}
-    tracker.log_metrics({"train/final_loss": result.final_loss, "train/examples": result.examples,
-                         "train/target_tokens": result.target_tokens, "train/steps": result.steps,
-                         "train/seconds": seconds, "train/processes": result.processes})
+    summary = {
+        "model_dir": str(result.model_dir),
+        "steps": result.steps,
+        "examples": result.examples,
+        "target_tokens": result.target_tokens,
+        "tokens_per_s": result.tokens_per_s,
+        "best_step": result.best_step,
+        "best_val_accuracy": result.best_score,
+        "validation": result.validation,
+        "fingerprint": config.fingerprint,
+        "resumed_from_step": result.resumed_from_step,
+        "run_id": tracker.run_id,
+        "seconds": seconds,
+        "mixed_precision": result.mixed_precision,
+        "processes": result.processes,
+    }
+    tracker.log_metrics(
+        {
+            "train/final_loss": result.final_loss,
+            "train/examples": result.examples,
+            "train/target_tokens": result.target_tokens,
+            "train/steps": result.steps,
+            "train/seconds": seconds,
+            "train/processes": result.processes,
+        }
+    )
     tracker.log_params({"train.mixed_precision_resolved": result.mixed_precision})
     if result.best_score is not None:
         tracker.log_metrics({"val/best_accuracy": result.best_score, "val/best_step": float(result.best_step or 0)})
@@ -187,8 +236,11 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
 
 
 def _validator(validation: ValidationConfig):
-    config = EvalConfig(benchmarks=(validation.benchmark,), limit=validation.limit,
-                        generation=GenerationConfig(max_new_tokens=validation.max_new_tokens))
+    config = EvalConfig(
+        benchmarks=(validation.benchmark,),
+        limit=validation.limit,
+        generation=GenerationConfig(max_new_tokens=validation.max_new_tokens),
+    )
 
     def validate(model, tokenizer) -> float:
         from cft_lib.llm.hf import HFBackend
@@ -200,32 +252,46 @@ def _validator(validation: ValidationConfig):
 
 def _curve_tracker(curve: CurveConfig):
     """Accuracy on the curve's benchmarks at a training step, with n (for Figure 2's intervals)."""
-    config = EvalConfig(benchmarks=curve.benchmarks, limit=curve.limit,
-                        generation=GenerationConfig(max_new_tokens=curve.max_new_tokens, batch_size=128))
+    config = EvalConfig(
+        benchmarks=curve.benchmarks,
+        limit=curve.limit,
+        generation=GenerationConfig(max_new_tokens=curve.max_new_tokens, batch_size=128),
+    )
 
     def track(model, tokenizer) -> dict[str, float]:
         from cft_lib.llm.hf import HFBackend
 
         result = evaluate(HFBackend(model, tokenizer, progress=False), config)
-        return {f"curve/{s.benchmark}/{k}": v for s in result.scores
-                for k, v in (("accuracy", s.accuracy), ("n", float(s.n)))}
+        return {
+            f"curve/{s.benchmark}/{k}": v
+            for s in result.scores
+            for k, v in (("accuracy", s.accuracy), ("n", float(s.n)))
+        }
 
     return track
 
 
 # -- evaluate ----------------------------------------------------------------------------------
-def evaluate_model(model: str, config: EvalConfig, backend: BackendConfig, tracker: Tracker,
-                   progress: bool = True) -> EvalResult:
+def evaluate_model(
+    model: str, config: EvalConfig, backend: BackendConfig, tracker: Tracker, progress: bool = True
+) -> EvalResult:
     """Evaluate `model` (a path or hub id) through `backend`; log metrics, prompts and per-problem records."""
     config.check()
     generator = make_backend(backend, model, progress=progress)
     # what the running client reports (served model, retries): beside the configured backend.* params
     tracker.log_params({f"served.{k}": v for k, v in generator.describe().items() if k != "model"})
     templates = {benchmarks.get(name).prompt for name in config.benchmarks}
-    tracker.log_dict({name: {"system": prompt_templates.get(name).system, "user": prompt_templates.get(name).user}
-                      for name in sorted(templates)}, "config/eval_prompt_templates.json")
-    tracker.log_params({f"eval.prompt.{name}": benchmarks.get(name).prompt for name in config.benchmarks}
-                       | {f"eval.version.{name}": benchmarks.get(name).version for name in config.benchmarks})
+    tracker.log_dict(
+        {
+            name: {"system": prompt_templates.get(name).system, "user": prompt_templates.get(name).user}
+            for name in sorted(templates)
+        },
+        "config/eval_prompt_templates.json",
+    )
+    tracker.log_params(
+        {f"eval.prompt.{name}": benchmarks.get(name).prompt for name in config.benchmarks}
+        | {f"eval.version.{name}": benchmarks.get(name).version for name in config.benchmarks}
+    )
     try:
         result = evaluate(generator, config)
     finally:

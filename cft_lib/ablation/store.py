@@ -39,8 +39,11 @@ def spec_tags(ablation: Ablation) -> dict[str, str]:
 
 
 def cell_tags(ablation: Ablation, cell: ResolvedCell, stage: str = CELL) -> dict[str, str]:
-    return spec_tags(ablation) | {f"{TAG_PREFIX}cell": cell.label, f"{TAG_PREFIX}fingerprint": cell.fingerprint,
-                                  f"{TAG_PREFIX}stage": stage}
+    return spec_tags(ablation) | {
+        f"{TAG_PREFIX}cell": cell.label,
+        f"{TAG_PREFIX}fingerprint": cell.fingerprint,
+        f"{TAG_PREFIX}stage": stage,
+    }
 
 
 def _experiment_ids() -> list[str]:
@@ -54,8 +57,11 @@ def finished_cell_runs(fingerprints: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key in dict.fromkeys(fingerprints):  # MLflow's tag filters have no IN: one query per cell
         runs = store.search_runs(
-            experiments, f"tags.`cft.stage` = '{CELL}' and tags.`cft.fingerprint` = '{key}' "
-                         "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"], max_results=1)
+            experiments,
+            f"tags.`cft.stage` = '{CELL}' and tags.`cft.fingerprint` = '{key}' and attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
         if runs:
             found[key] = runs[0]
     return found
@@ -82,8 +88,10 @@ def supersede_unfinished_cell(fingerprint: str) -> int:
 
 
 def supersede_unfinished_parents(ablation: Ablation) -> int:
-    return supersede_unfinished(f"tags.`cft.stage` = 'ablation' and tags.`cft.spec` = '{ablation.name}' "
-                                f"and tags.`cft.profile` = '{ablation.profile_name}'")
+    return supersede_unfinished(
+        f"tags.`cft.stage` = 'ablation' and tags.`cft.spec` = '{ablation.name}' "
+        f"and tags.`cft.profile` = '{ablation.profile_name}'"
+    )
 
 
 def shown_in_experiment(experiment: str, fingerprint: str) -> bool:
@@ -92,13 +100,17 @@ def shown_in_experiment(experiment: str, fingerprint: str) -> bool:
     found = store.get_experiment_by_name(experiment)
     if found is None:
         return False
-    runs = store.search_runs([found.experiment_id], f"tags.`cft.fingerprint` = '{fingerprint}' "
-                                                    "and attributes.status = 'FINISHED'", max_results=5)
+    runs = store.search_runs(
+        [found.experiment_id],
+        f"tags.`cft.fingerprint` = '{fingerprint}' and attributes.status = 'FINISHED'",
+        max_results=5,
+    )
     return any(r.data.tags.get(f"{TAG_PREFIX}stage") in (CELL, REUSED_CELL) for r in runs)
 
 
-def copy_run_data(source_run_id: str, tracker: Tracker, params: bool = True,
-                  prefixes: tuple[str, ...] | None = None) -> None:
+def copy_run_data(
+    source_run_id: str, tracker: Tracker, params: bool = True, prefixes: tuple[str, ...] | None = None
+) -> None:
     """Params and metric histories of another run, logged again into `tracker`'s run (the run a
     reused cell or a reused training came from), so curves and numbers show where the user looks."""
     from mlflow.entities import Metric
@@ -112,4 +124,4 @@ def copy_run_data(source_run_id: str, tracker: Tracker, params: bool = True,
     for key in keys:
         history += store.get_metric_history(source_run_id, key)
     for start in range(0, len(history), 1000):  # MLflow takes at most 1000 metrics per batch
-        store.log_batch(tracker.run_id, metrics=history[start:start + 1000])
+        store.log_batch(tracker.run_id, metrics=history[start : start + 1000])

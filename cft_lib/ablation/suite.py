@@ -50,8 +50,13 @@ def suite_counts(ablations: list[Ablation]) -> dict[str, int]:
     cells = [cell for a in ablations for cell in a.cells]
     trainings = {cell.train.fingerprint for cell in cells if cell.train is not None}
     bases = {cell.tiny_recipe.fingerprint for cell in cells if cell.base_model == TINY}
-    return {"specs": len(ablations), "cells": len(cells), "unique_cells": len({c.fingerprint for c in cells}),
-            "trainings": len(trainings), "tiny_bases": len(bases)}
+    return {
+        "specs": len(ablations),
+        "cells": len(cells),
+        "unique_cells": len({c.fingerprint for c in cells}),
+        "trainings": len(trainings),
+        "tiny_bases": len(bases),
+    }
 
 
 def print_suite(ablations: list[Ablation], done: set[str] | None = None) -> None:
@@ -63,13 +68,21 @@ def print_suite(ablations: list[Ablation], done: set[str] | None = None) -> None
     for a in ablations:
         bound = sorted({name for c in a.cells for name in c.benchmark_map})
         finished = sum(c.fingerprint in done for c in a.cells)
-        table.add_row(a.spec.table, a.name, str(len(a.cells)), str(finished),
-                      f"{len(bound)}/{len(a.spec.benchmarks)}", str(len(a.spec.hypotheses)))
+        table.add_row(
+            a.spec.table,
+            a.name,
+            str(len(a.cells)),
+            str(finished),
+            f"{len(bound)}/{len(a.spec.benchmarks)}",
+            str(len(a.spec.hypotheses)),
+        )
     console.print(table)
     counts = suite_counts(ablations)
-    console.print(f"{counts['specs']} specs: {counts['cells']} cells in total, {counts['unique_cells']} unique cell "
-                  f"fingerprints (each evaluated once), {counts['trainings']} unique trainings, "
-                  f"{counts['tiny_bases']} tiny base model(s)")
+    console.print(
+        f"{counts['specs']} specs: {counts['cells']} cells in total, {counts['unique_cells']} unique cell "
+        f"fingerprints (each evaluated once), {counts['trainings']} unique trainings, "
+        f"{counts['tiny_bases']} tiny base model(s)"
+    )
 
 
 def unbuilt_tiny_bases(ablations: list[Ablation]) -> dict[str, str]:
@@ -85,13 +98,15 @@ def unbuilt_tiny_bases(ablations: list[Ablation]) -> dict[str, str]:
             if cell.base_model == TINY and key not in out and not is_done(tiny_base_dir(recipe)):
                 out[key] = cell.choices["base_model"]
                 arch = recipe.architecture  # rough pre-training cost: documents x width^2 x depth
-                cost[key] = (recipe.problems + recipe.fact_exposures * 18) * arch.hidden_size ** 2 \
-                    * arch.num_hidden_layers
+                cost[key] = (
+                    (recipe.problems + recipe.fact_exposures * 18) * arch.hidden_size**2 * arch.num_hidden_layers
+                )
     return dict(sorted(out.items(), key=lambda kv: -cost[kv[0]]))  # longest first: the others fill in beside it
 
 
-def build_tiny_bases(ablations: list[Ablation], profile: str, workers: int | None = None,
-                     overrides: list[str] | tuple[str, ...] = ()) -> int:
+def build_tiny_bases(
+    ablations: list[Ablation], profile: str, workers: int | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> int:
     """Pre-train every missing tiny base model, `workers` at a time (default: one per core).
 
     Pre-training runs on one thread (train/pretrain.py: PRETRAIN_THREADS), so on 2 cores two base
@@ -123,8 +138,17 @@ def build_tiny_bases(ablations: list[Ablation], profile: str, workers: int | Non
         while queue and len(running) < workers:
             key, name = queue.pop(0)
             log = logs / f"build-base-{key}.log"
-            command = [sys.executable, "-m", "cft_lib", "build-base", "--profile", profile, "--base-model", name,
-                       *(arg for item in overrides for arg in ("--set", item))]
+            command = [
+                sys.executable,
+                "-m",
+                "cft_lib",
+                "build-base",
+                "--profile",
+                profile,
+                "--base-model",
+                name,
+                *(arg for item in overrides for arg in ("--set", item)),
+            ]
             with open(log, "w") as handle:
                 process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
             running.append((key, name, process, time.perf_counter()))

@@ -54,11 +54,16 @@ class DataConfig:
         problems = []
         if self.variant not in VARIANTS:
             problems.append(f"variant: {self.variant!r} not one of {VARIANTS}")
-        if self.source not in micro_sources and not is_local_source(self.source) \
-                and parse_hub_source(self.source) is None:
-            problems.append(f"source: {self.source!r} is not a local .jsonl file, nor one of "
-                            f"{micro_sources.names() + sorted(HUB_SOURCES)} (hub sources also take "
-                            "'name:local_file.jsonl')")
+        if (
+            self.source not in micro_sources
+            and not is_local_source(self.source)
+            and parse_hub_source(self.source) is None
+        ):
+            problems.append(
+                f"source: {self.source!r} is not a local .jsonl file, nor one of "
+                f"{micro_sources.names() + sorted(HUB_SOURCES)} (hub sources also take "
+                "'name:local_file.jsonl')"
+            )
         if self.response_source not in RESPONSE_SOURCES:
             problems.append(f"response_source: {self.response_source!r} not one of {RESPONSE_SOURCES}")
         if self.size < 1:
@@ -75,8 +80,18 @@ class DataConfig:
             source = f"file:{file_fingerprint(source)}"
         elif (hub := parse_hub_source(source)) is not None and hub[1]:
             source = f"{hub[0].name}:file:{file_fingerprint(hub[1])}"
-        parts = ["data", FORMAT_VERSION, source, self.variant, self.size, self.seed, teacher, self.response_source,
-                 self.max_chars, self.pool_factor]
+        parts = [
+            "data",
+            FORMAT_VERSION,
+            source,
+            self.variant,
+            self.size,
+            self.seed,
+            teacher,
+            self.response_source,
+            self.max_chars,
+            self.pool_factor,
+        ]
         if self.keep_consistent:  # appended only when set, so existing datasets keep their fingerprints
             parts.append("keep_consistent")
         if self.response_source == "self":
@@ -130,8 +145,15 @@ def source_examples(source: str, size: int, seed: int) -> tuple[list[SourceExamp
             skipped["malformed"] += 1
             continue
         answer = row.get("answer")
-        examples.append(SourceExample(str(row.get("id", f"{Path(source).stem}-{index}")), question, response,
-                                      None if answer is None else str(answer), {}))
+        examples.append(
+            SourceExample(
+                str(row.get("id", f"{Path(source).stem}-{index}")),
+                question,
+                response,
+                None if answer is None else str(answer),
+                {},
+            )
+        )
     random.Random(seed).shuffle(examples)
     return examples[:size], skipped
 
@@ -142,8 +164,9 @@ Truth = Callable[[SourceExample], "bool | None"]
 Responder = Callable[[list[str]], list[str]]
 
 
-def build_dataset(config: DataConfig, progress: bool = True, truth: Truth | None = None,
-                  respond: Responder | None = None) -> BuiltDataset:
+def build_dataset(
+    config: DataConfig, progress: bool = True, truth: Truth | None = None, respond: Responder | None = None
+) -> BuiltDataset:
     """The dataset for `config`, built now unless a finished build with the same fingerprint exists.
 
     `truth(example)` says whether a response is right where the reference answer is known (the
@@ -163,9 +186,10 @@ def build_dataset(config: DataConfig, progress: bool = True, truth: Truth | None
         if respond is None:
             raise ConfigError("response_source 'self' needs a responder (the base model's generation backend)")
         responses = respond([e.question for e in examples])
-        examples = [SourceExample(e.id, e.question, r, e.answer, {k: v for k, v in e.meta.items()
-                                                                   if k != "response_correct"})
-                    for e, r in zip(examples, responses, strict=True)]
+        examples = [
+            SourceExample(e.id, e.question, r, e.answer, {k: v for k, v in e.meta.items() if k != "response_correct"})
+            for e, r in zip(examples, responses, strict=True)
+        ]
     teacher = config.teacher.build(progress=progress)
     job = methods.get(config.variant).job
     records: list[TrainingRecord] = []
@@ -175,7 +199,7 @@ def build_dataset(config: DataConfig, progress: bool = True, truth: Truth | None
     for start in range(0, len(examples), config.size):
         if len(records) >= config.size:
             break
-        chunk = examples[start:start + config.size]
+        chunk = examples[start : start + config.size]
         if job and hasattr(teacher, "prefetch"):
             teacher.prefetch(job, [(e.question, e.response) for e in chunk])
         for example in chunk:
@@ -183,12 +207,21 @@ def build_dataset(config: DataConfig, progress: bool = True, truth: Truth | None
                 break
             try:
                 if truth is not None and "response_correct" not in example.meta and example.answer is not None:
-                    example = SourceExample(example.id, example.question, example.response, example.answer,
-                                            example.meta | {"response_correct": truth(example)})
+                    example = SourceExample(
+                        example.id,
+                        example.question,
+                        example.response,
+                        example.answer,
+                        example.meta | {"response_correct": truth(example)},
+                    )
                 record = _make_record(config.variant, example, teacher, config.max_chars)
                 known = record.meta.get("response_correct")
-                if config.keep_consistent and "verdict" in record.meta and known is not None \
-                        and record.meta["verdict"] != known:
+                if (
+                    config.keep_consistent
+                    and "verdict" in record.meta
+                    and known is not None
+                    and record.meta["verdict"] != known
+                ):
                     raise Skip("inconsistent_verdict")
             except Skip as skip:
                 skipped[skip.reason] += 1
@@ -216,8 +249,13 @@ def shuffle_critiques(records: list[TrainingRecord], seed: int) -> list[Training
     shuffled: list[TrainingRecord] = list(records)  # every slot is replaced below
     for taker, donor in zip(order, donors, strict=True):
         mine, theirs = records[taker], records[donor]
-        shuffled[taker] = TrainingRecord(mine.id, mine.instruction, mine.input, theirs.output,
-                                         mine.meta | {"verdict": theirs.meta.get("verdict"), "critique_of": theirs.id})
+        shuffled[taker] = TrainingRecord(
+            mine.id,
+            mine.instruction,
+            mine.input,
+            theirs.output,
+            mine.meta | {"verdict": theirs.meta.get("verdict"), "critique_of": theirs.id},
+        )
     return shuffled
 
 
@@ -235,8 +273,12 @@ def _make_record(variant: str, example: SourceExample, teacher: Critic, max_char
 
 
 def _stats(config: DataConfig, records: list[TrainingRecord], skipped: collections.Counter) -> dict[str, Any]:
-    stats: dict[str, Any] = {"built": len(records), "skipped": dict(skipped),
-                             "seen": len(records) + sum(skipped.values()), "fingerprint": config.fingerprint}
+    stats: dict[str, Any] = {
+        "built": len(records),
+        "skipped": dict(skipped),
+        "seen": len(records) + sum(skipped.values()),
+        "fingerprint": config.fingerprint,
+    }
     truth = [r.meta.get("response_correct") for r in records]
     if truth and all(t is not None for t in truth):
         stats["response_correct_share"] = sum(bool(t) for t in truth) / len(truth)

@@ -54,8 +54,9 @@ def step_line(index: int, written: SolutionStep | None, check: SolutionStep | No
 
 
 def answer_line(written: int | None, checked: int) -> str:
-    restated = ANSWER_LINE.format(answer=written).removesuffix(".") if written is not None else \
-        f"The answer is {NOTHING}"
+    restated = (
+        ANSWER_LINE.format(answer=written).removesuffix(".") if written is not None else f"The answer is {NOTHING}"
+    )
     return f"{restated} ; check {checked} ; {compare(written, checked)}."
 
 
@@ -64,8 +65,9 @@ def conclusion_line(verdict: bool) -> str:
 
 
 _VERDICT = r"(right|too high|too low|missing|extra)"
-_STEP_RE = re.compile(r"Step\s+(\d+)\s*:.*?;\s*check\s+(?:-?\d+\s*[-+*/]\s*-?\d+\s*=\s*)?(-?\d+|nothing)\s*;\s*"
-                      + _VERDICT)
+_STEP_RE = re.compile(
+    r"Step\s+(\d+)\s*:.*?;\s*check\s+(?:-?\d+\s*[-+*/]\s*-?\d+\s*=\s*)?(-?\d+|nothing)\s*;\s*" + _VERDICT
+)
 _ANSWER_RE = re.compile(r"The answer is.*?;\s*check\s+(-?\d+)\s*;\s*" + _VERDICT)
 
 ANSWER = "answer"  # the position of a flag on the answer line

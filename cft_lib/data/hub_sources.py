@@ -75,7 +75,8 @@ class HubSource:
 
 
 HUB_SOURCES = {
-    s.name: s for s in (
+    s.name: s
+    for s in (
         HubSource("webinstruct", ("TIGER-Lab/WebInstruct-CFT", "WebInstruct-CFT-50K", "train"), _webinstruct),
         HubSource("metamathqa", ("meta-math/MetaMathQA", None, "train"), _metamath),
         HubSource("numinamath", ("AI-MO/NuminaMath-CoT", None, "train"), _numina),

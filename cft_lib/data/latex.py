@@ -8,11 +8,11 @@ def last_boxed(text: str) -> str | None:
     start = text.rfind("\\boxed")
     while start != -1:
         brace = text.find("{", start)
-        if brace != -1 and text[start + len("\\boxed"):brace].strip() == "":
+        if brace != -1 and text[start + len("\\boxed") : brace].strip() == "":
             depth = 0
             for index in range(brace, len(text)):
                 depth += {"{": 1, "}": -1}.get(text[index], 0)
                 if depth == 0:
-                    return text[brace + 1:index].strip()
+                    return text[brace + 1 : index].strip()
         start = text.rfind("\\boxed", 0, start)
     return None

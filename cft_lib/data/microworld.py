@@ -53,8 +53,12 @@ class FactTable:
     @cached_property
     def facts(self) -> tuple[tuple[int, str, int, int], ...]:
         """Every fact (a, op, b, c), in a fixed order."""
-        return tuple((a, op, b, apply_op(a, op, b)) for op in OPS for a in range(self.max_value + 1)
-                     for b in self.operands(a, op))
+        return tuple(
+            (a, op, b, apply_op(a, op, b))
+            for op in OPS
+            for a in range(self.max_value + 1)
+            for b in self.operands(a, op)
+        )
 
 
 TABLE = FactTable()
@@ -303,8 +307,12 @@ def render_fact(fact: tuple[int, str, int, int]) -> str:
 
 def _template_regex(template: str) -> re.Pattern[str]:
     pattern = re.escape(template)
-    for name, group in (("name", r"(?P<name>[A-Z][a-z]+)"), ("item", r"(?P<item>[a-z]+)"),
-                        ("k", r"(?P<k>\d+)"), ("start", r"(?P<start>\d+)")):
+    for name, group in (
+        ("name", r"(?P<name>[A-Z][a-z]+)"),
+        ("item", r"(?P<item>[a-z]+)"),
+        ("k", r"(?P<k>\d+)"),
+        ("start", r"(?P<start>\d+)"),
+    ):
         pattern = pattern.replace(re.escape("{" + name + "}"), group, 1)
         pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P={name})")
     return re.compile(pattern)

@@ -41,15 +41,21 @@ def _wrong_step(step: SolutionStep, kind: str, rng: random.Random) -> SolutionSt
         result = _near(rng, step.result, 3)
         return None if result is None else replace(step, result=result)
     if kind == "wrong_operation":
-        ops = [op for op in _CONFUSED_OPS[step.op] if TABLE.holds(step.left, op, step.right)
-               and apply_op(step.left, op, step.right) != step.result]
+        ops = [
+            op
+            for op in _CONFUSED_OPS[step.op]
+            if TABLE.holds(step.left, op, step.right) and apply_op(step.left, op, step.right) != step.result
+        ]
         if not ops:
             return None
         op = rng.choice(ops)
         return replace(step, op=op, result=apply_op(step.left, op, step.right))
     if kind == "wrong_number":
-        operands = [b for b in TABLE.operands(step.left, step.op)
-                    if b != step.right and abs(b - step.right) <= 3 and apply_op(step.left, step.op, b) != step.result]
+        operands = [
+            b
+            for b in TABLE.operands(step.left, step.op)
+            if b != step.right and abs(b - step.right) <= 3 and apply_op(step.left, step.op, b) != step.result
+        ]
         if not operands:
             return None
         operand = rng.choice(operands)
@@ -62,7 +68,7 @@ def _propagate(problem: Problem, at: int, wrong: SolutionStep) -> tuple[Solution
     right = correct_solution(problem).steps
     steps = [*right[:at], wrong]
     current = wrong.result
-    for step in problem.steps[at + 1:]:
+    for step in problem.steps[at + 1 :]:
         if not TABLE.holds(current, step.op, step.operand):
             return None  # the wrong value would leave the table: try another error
         result = apply_op(current, step.op, step.operand)
@@ -101,8 +107,9 @@ def error_prone_solution(problem: Problem, rng: random.Random, rate: float) -> S
         for step in problem.steps:
             if not TABLE.holds(current, step.op, step.operand):
                 break
-            right = SolutionStep(current, step.op, step.operand, apply_op(current, step.op, step.operand),
-                                 step_sentence(problem, step))
+            right = SolutionStep(
+                current, step.op, step.operand, apply_op(current, step.op, step.operand), step_sentence(problem, step)
+            )
             wrong = _wrong_step(right, rng.choice(ERROR_KINDS[:3]), rng) if rng.random() < rate else None
             steps.append(wrong or right)
             current = steps[-1].result

@@ -83,12 +83,27 @@ class MicroSource:
 
 micro_sources: Registry[MicroSource] = Registry("micro-world source")
 for _source in (
-    MicroSource("micro-web", "diverse phrasings, 1-6 steps with distractors, about half the responses wrong",
-                Difficulty(min_steps=1, max_steps=6, max_distractors=2), 5, 0.5),
-    MicroSource("micro-meta", "one phrasing per operation, 1-4 steps, no distractors, cleaner responses",
-                Difficulty(min_steps=1, max_steps=4, max_distractors=0), 1, 0.2),
-    MicroSource("micro-numina", "harder problems: 4-6 steps with distractors",
-                Difficulty(min_steps=4, max_steps=6, max_distractors=2), 3, 0.3),
+    MicroSource(
+        "micro-web",
+        "diverse phrasings, 1-6 steps with distractors, about half the responses wrong",
+        Difficulty(min_steps=1, max_steps=6, max_distractors=2),
+        5,
+        0.5,
+    ),
+    MicroSource(
+        "micro-meta",
+        "one phrasing per operation, 1-4 steps, no distractors, cleaner responses",
+        Difficulty(min_steps=1, max_steps=4, max_distractors=0),
+        1,
+        0.2,
+    ),
+    MicroSource(
+        "micro-numina",
+        "harder problems: 4-6 steps with distractors",
+        Difficulty(min_steps=4, max_steps=6, max_distractors=2),
+        3,
+        0.3,
+    ),
 ):
     micro_sources.add(_source.name, _source)
 

@@ -76,7 +76,9 @@ def critique_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
         "localisation": share(wrong, lambda r: r["located"]),
         "recompute_accuracy": sum(r["values_right"] for r in rows) / max(1, sum(r["values_total"] for r in rows)),
         "false_flags": share(right, lambda r: r["verdict"] == "wrong"),
-        "n": float(len(rows)), "n_wrong": float(len(wrong)), "n_right": float(len(right)),
+        "n": float(len(rows)),
+        "n_wrong": float(len(wrong)),
+        "n_right": float(len(right)),
     }
     for kind in ERROR_KINDS:
         mine = [r for r in wrong if r["kind"] == kind]

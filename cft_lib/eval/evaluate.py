@@ -77,8 +77,12 @@ class EvalResult:
         out: dict[str, float] = {}
         for score in self.scores:
             low, high = score.wilson_interval()
-            out |= {f"{score.benchmark}/accuracy": score.accuracy, f"{score.benchmark}/n": score.n,
-                    f"{score.benchmark}/ci95_low": low, f"{score.benchmark}/ci95_high": high}
+            out |= {
+                f"{score.benchmark}/accuracy": score.accuracy,
+                f"{score.benchmark}/n": score.n,
+                f"{score.benchmark}/ci95_low": low,
+                f"{score.benchmark}/ci95_high": high,
+            }
         if self.solve_scores:
             out["avg/accuracy"] = self.average
         skill = [r["skill"] for r in self.records if r.get("skill") is not None]
@@ -99,10 +103,12 @@ def self_critique_metrics(records: list[dict]) -> dict[str, float]:
             continue
         prefix = "selfcritique" if name is None else f"{name}/selfcritique"
         judged = [(v is True) == ok for r in rows for v, ok in zip(r["verdicts"], r["attempt_correct"], strict=True)]
-        out |= {f"{prefix}/mean_attempts": sum(r["attempts"] for r in rows) / len(rows),
-                f"{prefix}/judged_correct": sum(r["judged_correct"] for r in rows) / len(rows),
-                f"{prefix}/judge_accuracy": sum(judged) / len(judged),
-                f"{prefix}/no_verdict": sum(v is None for r in rows for v in r["verdicts"]) / len(judged)}
+        out |= {
+            f"{prefix}/mean_attempts": sum(r["attempts"] for r in rows) / len(rows),
+            f"{prefix}/judged_correct": sum(r["judged_correct"] for r in rows) / len(rows),
+            f"{prefix}/judge_accuracy": sum(judged) / len(judged),
+            f"{prefix}/no_verdict": sum(v is None for r in rows for v in r["verdicts"]) / len(judged),
+        }
     return out
 
 
@@ -121,8 +127,9 @@ def evaluate(backend: GenerationBackend, config: EvalConfig) -> EvalResult:
     if config.inference.mode == "direct":
         answered = answer(backend, [(t, i.question) for _, t, i in items], config.generation, direct)
     else:
-        answered = (answer(backend, [(t, i.question) for _, t, i in solving], config.generation, config.inference)
-                    + answer(backend, [(t, i.question) for _, t, i in judging], config.generation, direct))
+        answered = answer(
+            backend, [(t, i.question) for _, t, i in solving], config.generation, config.inference
+        ) + answer(backend, [(t, i.question) for _, t, i in judging], config.generation, direct)
     records, totals = [], {name: [0, 0] for name in config.benchmarks}
     for (name, _, item), result in zip(items, answered, strict=True):
         record = _graded(name, item, result)
@@ -137,13 +144,22 @@ def evaluate(backend: GenerationBackend, config: EvalConfig) -> EvalResult:
 def _graded(name: str, item, result: Answered) -> dict:
     """One problem's record: the graded output and, under self-critique, every attempt graded too."""
     extracted = extract_answer(result.output, benchmarks.get(name).answer_type)
-    record = {"benchmark": name, "id": item.id, "question": item.question, "output": result.output,
-              "extracted": extracted, "gold": item.answer, "correct": is_equivalent(extracted, item.answer)}
+    record = {
+        "benchmark": name,
+        "id": item.id,
+        "question": item.question,
+        "output": result.output,
+        "extracted": extracted,
+        "gold": item.answer,
+        "correct": is_equivalent(extracted, item.answer),
+    }
     if benchmarks.get(name).answer_type == "verdict":
         record["skill"] = score_critique(item.question, result.output)
     trail = result.trail()
     if trail:
-        trail["attempt_correct"] = [is_equivalent(extract_answer(o, benchmarks.get(name).answer_type), item.answer)
-                                    for o in trail["attempt_outputs"]]
+        trail["attempt_correct"] = [
+            is_equivalent(extract_answer(o, benchmarks.get(name).answer_type), item.answer)
+            for o in trail["attempt_outputs"]
+        ]
         record |= trail
     return record

@@ -26,7 +26,7 @@ def _last_logits(model: PreTrainedModel, rows: list[list[int]], pad_id: int, bat
     """Next-token logits after each (left-padded) row."""
     out = []
     for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
+        chunk = rows[start : start + batch]
         width = max(len(r) for r in chunk)
         ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in chunk])
         mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in chunk])
@@ -49,8 +49,11 @@ def fact_skill(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, seed:
         right.append(int(row.argmax()) == number[c])
         slip = rng.choice([v for v in range(c - 3, c + 4) if v != c and 0 <= v <= TABLE.max_value])
         prefer.append(bool(row[number[c]] > row[number[slip]]))
-    metrics = {"facts/accuracy": sum(right) / len(right), "facts/true_beats_slip": sum(prefer) / len(prefer),
-               "facts/n": float(len(facts))}
+    metrics = {
+        "facts/accuracy": sum(right) / len(right),
+        "facts/true_beats_slip": sum(prefer) / len(prefer),
+        "facts/n": float(len(facts)),
+    }
     for op in OPS:
         mine = [ok for ok, fact in zip(right, facts, strict=True) if fact[1] == op]
         metrics[f"facts/accuracy_{_OP_NAMES[op]}"] = sum(mine) / len(mine)

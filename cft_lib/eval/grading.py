@@ -59,7 +59,7 @@ _TEXT_WRAPPER_RE = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{
 def unwrap_text(answer: str) -> str:
     """`\\textbf{(073)}` -> `(073)`: a formatting command around the whole answer is not part of it."""
     while (match := _TEXT_WRAPPER_RE.match(answer)) and answer.endswith("}"):
-        inner, depth = answer[match.end():-1], 0
+        inner, depth = answer[match.end() : -1], 0
         for char in inner:  # the opening brace must close at the very end, not before
             depth += {"{": 1, "}": -1}.get(char, 0)
             if depth < 0:
@@ -140,8 +140,14 @@ class SafeGrader:
         self.timeouts = 0
 
     def _start(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "cft_lib.eval.grade_worker"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "cft_lib.eval.grade_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
         self._ask("1", "1", limit=120.0)  # start-up and math-verify's import, outside any item's limit
 
     def close(self) -> None:

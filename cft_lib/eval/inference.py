@@ -32,11 +32,14 @@ INFERENCE_MODES = ("direct", "single-pass", "two-stage")
 
 # The paper's prompts (v4, Appendix A.4). Single pass: the instruction is the system turn, the
 # question the user turn, as the evaluation prompt is laid out.
-SINGLE_PASS_SYSTEM = ("Please reason step by step to solve this problem and then critique your solution. If any "
-                      "errors are found, provide a corrected solution. Please put your final answer within "
-                      "\\boxed{}.")
-prompt_templates.add("self-critique-single-pass",
-                     PromptTemplate("self-critique-single-pass", SINGLE_PASS_SYSTEM, "{question}"))
+SINGLE_PASS_SYSTEM = (
+    "Please reason step by step to solve this problem and then critique your solution. If any "
+    "errors are found, provide a corrected solution. Please put your final answer within "
+    "\\boxed{}."
+)
+prompt_templates.add(
+    "self-critique-single-pass", PromptTemplate("self-critique-single-pass", SINGLE_PASS_SYSTEM, "{question}")
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,13 @@ class Answered:
     def trail(self) -> dict[str, Any]:
         if not self.attempts:
             return {}
-        return {"attempts": len(self.attempts), "attempt_outputs": self.attempts, "critiques": self.critiques,
-                "verdicts": self.verdicts, "judged_correct": self.verdicts[-1] is True}
+        return {
+            "attempts": len(self.attempts),
+            "attempt_outputs": self.attempts,
+            "critiques": self.critiques,
+            "verdicts": self.verdicts,
+            "judged_correct": self.verdicts[-1] is True,
+        }
 
 
 def critique_messages(question: str, solution: str) -> list[Message]:
@@ -75,8 +83,12 @@ def critique_messages(question: str, solution: str) -> list[Message]:
     return template.messages(cft_record("", question, solution, "", {}).user_message)
 
 
-def answer(backend: GenerationBackend, problems: list[tuple[PromptTemplate, str]], generation: GenerationConfig,
-           inference: InferenceConfig) -> list[Answered]:
+def answer(
+    backend: GenerationBackend,
+    problems: list[tuple[PromptTemplate, str]],
+    generation: GenerationConfig,
+    inference: InferenceConfig,
+) -> list[Answered]:
     """Answer every (evaluation template, question) in `problems` with the configured inference mode."""
     inference.check()
     if not problems:
@@ -89,11 +101,18 @@ def answer(backend: GenerationBackend, problems: list[tuple[PromptTemplate, str]
     return two_stage(backend, problems, generation, inference)
 
 
-def two_stage(backend: GenerationBackend, problems: list[tuple[PromptTemplate, str]], generation: GenerationConfig,
-              inference: InferenceConfig) -> list[Answered]:
+def two_stage(
+    backend: GenerationBackend,
+    problems: list[tuple[PromptTemplate, str]],
+    generation: GenerationConfig,
+    inference: InferenceConfig,
+) -> list[Answered]:
     """Solve, judge, solve again while judged incorrect; all pending problems batched per round."""
-    judge = replace(generation, temperature=inference.critique_temperature,
-                    max_new_tokens=inference.critique_max_new_tokens or generation.max_new_tokens)
+    judge = replace(
+        generation,
+        temperature=inference.critique_temperature,
+        max_new_tokens=inference.critique_max_new_tokens or generation.max_new_tokens,
+    )
     answered = [Answered("") for _ in problems]
     pending = list(range(len(problems)))
     for attempt in range(1, inference.max_attempts + 1):
@@ -101,8 +120,9 @@ def two_stage(backend: GenerationBackend, problems: list[tuple[PromptTemplate, s
             break
         sample = replace(generation, seed=generation.seed + attempt - 1)
         solutions = backend.generate([problems[i][0].messages(problems[i][1]) for i in pending], sample)
-        critiques = backend.generate([critique_messages(problems[i][1], s) for i, s in zip(pending, solutions,
-                                                                                           strict=True)], judge)
+        critiques = backend.generate(
+            [critique_messages(problems[i][1], s) for i, s in zip(pending, solutions, strict=True)], judge
+        )
         still = []
         for i, solution, critique in zip(pending, solutions, critiques, strict=True):
             entry = answered[i]

@@ -19,5 +19,6 @@ for _name in micro_splits:
     benchmarks.add(_name, Benchmark(_name, WORLD_VERSION, functools.partial(load_micro_split, _name)))
 
 # held-out critiques of micro-world solutions, graded on the verdict (eval/critique_skill.py)
-benchmarks.add("micro-critique", Benchmark("micro-critique", WORLD_VERSION, load_micro_critique_split,
-                                           answer_type="verdict"))
+benchmarks.add(
+    "micro-critique", Benchmark("micro-critique", WORLD_VERSION, load_micro_critique_split, answer_type="verdict")
+)

@@ -81,7 +81,7 @@ class PaperBenchmark:
     reference_style: str = "final"  # "final": ends in its answer; "stated": a proof (stated_answers.py)
 
     def rows(self, data_dir: Path | None) -> list[dict[str, Any]]:
-        local = (data_dir or benchmark_dir())
+        local = data_dir or benchmark_dir()
         if local is not None:
             path = local / self.name / "test.jsonl"
             if not path.exists():
@@ -112,16 +112,27 @@ class PaperBenchmark:
 
 
 PAPER_BENCHMARKS = {
-    b.name: b for b in (
-        PaperBenchmark("math", "2", "problem", _boxed_gold("solution"), "solution",
-                       ("EleutherAI/hendrycks_math", None, "test")),
-        PaperBenchmark("math500", "2", "problem", lambda r: str(r["answer"]), "solution",
-                       ("HuggingFaceH4/MATH-500", None, "test")),
-        PaperBenchmark("minerva_math", "2", "problem", _boxed_gold("solution"), "solution",
-                       ("math-ai/minervamath", None, "test")),
+    b.name: b
+    for b in (
+        PaperBenchmark(
+            "math", "2", "problem", _boxed_gold("solution"), "solution", ("EleutherAI/hendrycks_math", None, "test")
+        ),
+        PaperBenchmark(
+            "math500", "2", "problem", lambda r: str(r["answer"]), "solution", ("HuggingFaceH4/MATH-500", None, "test")
+        ),
+        PaperBenchmark(
+            "minerva_math", "2", "problem", _boxed_gold("solution"), "solution", ("math-ai/minervamath", None, "test")
+        ),
         PaperBenchmark("gsm8k", "2", "question", _gsm8k_gold, "answer", ("openai/gsm8k", "main", "test")),
-        PaperBenchmark("olympiadbench", "2", "question", _olympiad_gold, "solution",
-                       ("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train"), reference_style="stated"),
+        PaperBenchmark(
+            "olympiadbench",
+            "2",
+            "question",
+            _olympiad_gold,
+            "solution",
+            ("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train"),
+            reference_style="stated",
+        ),
         PaperBenchmark("aime24", "2", "problem", _number_gold, "solution", ("math-ai/aime24", None, "test")),
         PaperBenchmark("amc23", "2", "problem", _number_gold, None, ("math-ai/amc23", None, "test")),
         PaperBenchmark("theoremqa", "2", "problem", _number_gold, None, ("TIGER-Lab/TheoremQA", None, "test")),
@@ -158,14 +169,18 @@ class MultipleChoiceBenchmark:
             options = [correct, *others]
             random.Random(f"{self.name}:{self.seed}:{index}").shuffle(options)
             lines = "\n".join(f"({LETTERS[i]}) {option}" for i, option in enumerate(options))
-            items.append(BenchmarkItem(f"{self.name}-{index:05d}", f"{question}\n\n{lines}",
-                                       LETTERS[options.index(correct)]))
+            items.append(
+                BenchmarkItem(f"{self.name}-{index:05d}", f"{question}\n\n{lines}", LETTERS[options.index(correct)])
+            )
         return items
 
 
 def _gpqa_row(row: dict[str, Any]) -> tuple[str, str, list[str]]:
-    return (row["Question"].strip(), row["Correct Answer"].strip(),
-            [row[f"Incorrect Answer {i}"].strip() for i in (1, 2, 3)])
+    return (
+        row["Question"].strip(),
+        row["Correct Answer"].strip(),
+        [row[f"Incorrect Answer {i}"].strip() for i in (1, 2, 3)],
+    )
 
 
 def _mmlu_pro_row(row: dict[str, Any]) -> tuple[str, str, list[str]]:
@@ -175,16 +190,20 @@ def _mmlu_pro_row(row: dict[str, Any]) -> tuple[str, str, list[str]]:
 
 
 MULTIPLE_CHOICE = {
-    b.name: b for b in (
+    b.name: b
+    for b in (
         MultipleChoiceBenchmark("gpqa_diamond", "2", ("Idavidrein/gpqa", "gpqa_diamond", "train"), _gpqa_row),
         MultipleChoiceBenchmark("mmlu_pro", "2", ("TIGER-Lab/MMLU-Pro", None, "test"), _mmlu_pro_row),
     )
 }
 
+
 def _register(benchmark: PaperBenchmark | MultipleChoiceBenchmark) -> None:
     prompt = "multiple-choice-cot" if benchmark.answer_type == "multiple_choice" else "qwen25-math-cot"
-    benchmarks.add(benchmark.name, Benchmark(benchmark.name, benchmark.version, benchmark.load, prompt=prompt,
-                                             answer_type=benchmark.answer_type))
+    benchmarks.add(
+        benchmark.name,
+        Benchmark(benchmark.name, benchmark.version, benchmark.load, prompt=prompt, answer_type=benchmark.answer_type),
+    )
 
 
 for _paper in PAPER_BENCHMARKS.values():
@@ -211,8 +230,9 @@ class ReferenceCheck:
     missed: tuple[int, ...]  # row indices whose own reference was graded wrong
 
 
-def check_references(name: str, data_dir: Path | None = None, seed: int = 0,
-                     timeout: float = DEFAULT_TIMEOUT_S) -> ReferenceCheck:
+def check_references(
+    name: str, data_dir: Path | None = None, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S
+) -> ReferenceCheck:
     """Grade every reference solution of `name` against its own gold and against another's."""
     from cft_lib.eval.stated_answers import states_answer
 
@@ -220,6 +240,7 @@ def check_references(name: str, data_dir: Path | None = None, seed: int = 0,
     pairs = benchmark.references(data_dir)
     grader = SafeGrader(timeout)
     try:
+
         def correct(solutions: tuple[str, ...], gold: str) -> bool:
             if benchmark.reference_style == "stated":
                 return states_answer(solutions, gold, grader.equivalent)
@@ -229,5 +250,6 @@ def check_references(name: str, data_dir: Path | None = None, seed: int = 0,
         other = [correct(solutions, gold) for solutions, gold in shuffled_pairs(pairs, seed)]
     finally:
         grader.close()
-    return ReferenceCheck(name, len(pairs), sum(own) / len(own), sum(other) / len(other),
-                          tuple(i for i, ok in enumerate(own) if not ok))
+    return ReferenceCheck(
+        name, len(pairs), sum(own) / len(own), sum(other) / len(other), tuple(i for i, ok in enumerate(own) if not ok)
+    )

@@ -29,6 +29,8 @@ prompt_templates.add("qwen25-math-cot", PromptTemplate("qwen25-math-cot", COT_SY
 
 # GPQA-Diamond and MMLU-Pro (Table 3): MMLU-Pro's chain-of-thought answer convention. The CFT
 # repository's exact multiple-choice prompt was not available to check against.
-MULTIPLE_CHOICE_SYSTEM = ("The following is a multiple choice question. Think step by step and then finish your "
-                          'answer with "The answer is (X)" where X is the correct letter choice.')
+MULTIPLE_CHOICE_SYSTEM = (
+    "The following is a multiple choice question. Think step by step and then finish your "
+    'answer with "The answer is (X)" where X is the correct letter choice.'
+)
 prompt_templates.add("multiple-choice-cot", PromptTemplate("multiple-choice-cot", MULTIPLE_CHOICE_SYSTEM, "{question}"))

@@ -19,8 +19,9 @@ def response_is_right(example: SourceExample) -> bool | None:
     return is_equivalent(extract_answer(example.response), example.answer) if example.answer else None
 
 
-def base_model_responder(base_path: str, sampling: GenerationConfig,
-                         progress: bool = True) -> Callable[[list[str]], list[str]]:
+def base_model_responder(
+    base_path: str, sampling: GenerationConfig, progress: bool = True
+) -> Callable[[list[str]], list[str]]:
     """questions → the base model's sampled responses, in the evaluation prompt (loaded on first use)."""
 
     def respond(questions: list[str]) -> list[str]:

@@ -91,7 +91,7 @@ def stated_answers(solution: str) -> list[str]:
     for sentence in sentences:
         cue = _ANSWER_CUE.search(sentence)
         if cue:
-            candidates += _candidates(sentence[cue.start():])
+            candidates += _candidates(sentence[cue.start() :])
     return [c for c in dict.fromkeys(candidates) if c]
 
 

@@ -68,11 +68,15 @@ class BackendConfig:
         if self.name not in backends:
             problems.append(f"backend.name: {unknown_name_message('generation backend', self.name, backends.names())}")
         if self.name == "openai" and not self.base_url:
-            problems.append("backend.base_url: required with backend.name 'openai' (the server's /v1 URL, "
-                            "e.g. http://127.0.0.1:8000/v1)")
+            problems.append(
+                "backend.base_url: required with backend.name 'openai' (the server's /v1 URL, "
+                "e.g. http://127.0.0.1:8000/v1)"
+            )
         if self.name == "vllm" and importlib.util.find_spec("vllm") is None:
-            problems.append("backend.name: 'vllm' needs vLLM on a GPU machine (pip install 'cft-lab[gpu]'); or run "
-                            "`vllm serve MODEL` and use backend.name 'openai' with base_url http://127.0.0.1:8000/v1")
+            problems.append(
+                "backend.name: 'vllm' needs vLLM on a GPU machine (pip install 'cft-lab[gpu]'); or run "
+                "`vllm serve MODEL` and use backend.name 'openai' with base_url http://127.0.0.1:8000/v1"
+            )
         if self.concurrency < 1:
             problems.append(f"backend.concurrency: must be at least 1, got {self.concurrency}")
         if self.timeout_s <= 0:

@@ -40,8 +40,11 @@ class HFBackend:
         return cls.from_pretrained(model, progress)
 
     def describe(self) -> dict[str, str]:
-        return {"backend": self.name, "model": str(getattr(self.model.config, "_name_or_path", "")),
-                "device": str(self.model.device)}
+        return {
+            "backend": self.name,
+            "model": str(getattr(self.model.config, "_name_or_path", "")),
+            "device": str(self.model.device),
+        }
 
     def render(self, conversation: list[Message]) -> str:
         return str(self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True))
@@ -59,18 +62,23 @@ class HFBackend:
         sampling = config.temperature > 0
         if sampling:
             torch.manual_seed(config.seed)
-        batches = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
+        batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
         for batch in tqdm(batches, desc="generate", disable=not self.progress or len(batches) < 2):
             width = max(len(encoded[i]) for i in batch)
             ids = torch.tensor([[pad_id] * (width - len(encoded[i])) + encoded[i] for i in batch])
             mask = torch.tensor([[0] * (width - len(encoded[i])) + [1] * len(encoded[i]) for i in batch])
             generated = model.generate(  # type: ignore[operator]  # a method, typed as a Tensor by torch stubs
-                input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
-                max_new_tokens=config.max_new_tokens, do_sample=sampling,
+                input_ids=ids.to(model.device),
+                attention_mask=mask.to(model.device),
+                max_new_tokens=config.max_new_tokens,
+                do_sample=sampling,
                 temperature=config.temperature if sampling else None,
-                top_p=config.top_p if sampling else None, top_k=None,
-                pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id,
-                stop_strings=list(config.stop) or None, tokenizer=tokenizer if config.stop else None,
+                top_p=config.top_p if sampling else None,
+                top_k=None,
+                pad_token_id=pad_id,
+                eos_token_id=tokenizer.eos_token_id,
+                stop_strings=list(config.stop) or None,
+                tokenizer=tokenizer if config.stop else None,
             )
             for row, index in enumerate(batch):
                 outputs[index] = tokenizer.decode(generated[row, width:], skip_special_tokens=True)

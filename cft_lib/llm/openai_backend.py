@@ -34,26 +34,48 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, concurrency: int = 8, timeout_s: float = 600.0,
-                 max_retries: int = 5, api_key_env: str = "OPENAI_API_KEY", progress: bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        concurrency: int = 8,
+        timeout_s: float = 600.0,
+        max_retries: int = 5,
+        api_key_env: str = "OPENAI_API_KEY",
+        progress: bool = True,
+    ) -> None:
         from openai import OpenAI
 
         self.base_url, self.model, self.concurrency = base_url, model, concurrency
         self.timeout_s, self.max_retries, self.progress = timeout_s, max_retries, progress
         # local servers accept any key; the real one never leaves this client
-        self._client = OpenAI(base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY",
-                              timeout=timeout_s, max_retries=max_retries)
+        self._client = OpenAI(
+            base_url=base_url,
+            api_key=os.environ.get(api_key_env) or "EMPTY",
+            timeout=timeout_s,
+            max_retries=max_retries,
+        )
 
     @classmethod
     def from_config(cls, config: BackendConfig, model: str, progress: bool = True) -> OpenAIBackend:
         """`make_backend`'s entry: `config.served_model` on the server, else the model path itself."""
-        return cls(config.base_url, config.served_model or model, concurrency=config.concurrency,
-                   timeout_s=config.timeout_s, progress=progress)
+        return cls(
+            config.base_url,
+            config.served_model or model,
+            concurrency=config.concurrency,
+            timeout_s=config.timeout_s,
+            progress=progress,
+        )
 
     def describe(self) -> dict[str, str]:
-        return {"backend": self.name, "base_url": self.base_url, "served_model": self.model,
-                "concurrency": str(self.concurrency), "timeout_s": str(self.timeout_s),
-                "max_retries": str(self.max_retries)}
+        return {
+            "backend": self.name,
+            "base_url": self.base_url,
+            "served_model": self.model,
+            "concurrency": str(self.concurrency),
+            "timeout_s": str(self.timeout_s),
+            "max_retries": str(self.max_retries),
+        }
 
     def complete(self, conversation: list[Message], config: GenerationConfig, send_seed: bool = True) -> Completion:
         """One completion of `conversation` with its token usage; BackendError (naming the endpoint)
@@ -62,21 +84,27 @@ class OpenAIBackend:
         `send_seed=False` leaves the seed out of the request: the LLM teacher sends the paper's sampling
         (temperature, top_p, max_tokens) and nothing else, as its requests always have.
         """
-        request: dict[str, Any] = {"max_tokens": config.max_new_tokens, "temperature": config.temperature,
-                                   "top_p": config.top_p}
+        request: dict[str, Any] = {
+            "max_tokens": config.max_new_tokens,
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+        }
         if send_seed:
             request["seed"] = config.seed
         if config.stop:
             request["stop"] = list(config.stop)
         try:
-            response = self._client.chat.completions.create(
-                model=self.model, messages=conversation, **request)  # type: ignore[arg-type]  # plain role/content dicts
+            response = self._client.chat.completions.create(model=self.model, messages=conversation, **request)  # type: ignore[arg-type]  # plain role/content dicts
         except Exception as exc:  # the client already retried; say which endpoint failed
-            raise BackendError(f"{self.base_url}: chat completion failed after {self.max_retries} retries: "
-                               f"{type(exc).__name__}: {exc}") from exc
+            raise BackendError(
+                f"{self.base_url}: chat completion failed after {self.max_retries} retries: {type(exc).__name__}: {exc}"
+            ) from exc
         usage = response.usage
-        return Completion(response.choices[0].message.content or "",
-                          getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
+        return Completion(
+            response.choices[0].message.content or "",
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
 
     def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:

@@ -16,16 +16,28 @@ class VLLMBackend:
 
     name = "vllm"
 
-    def __init__(self, model: str, tensor_parallel_size: int = 1, dtype: str = "bfloat16",
-                 gpu_memory_utilization: float = 0.9, progress: bool = True) -> None:
+    def __init__(
+        self,
+        model: str,
+        tensor_parallel_size: int = 1,
+        dtype: str = "bfloat16",
+        gpu_memory_utilization: float = 0.9,
+        progress: bool = True,
+    ) -> None:
         try:
             from vllm import LLM
         except ImportError as exc:
-            raise ConfigError("the vllm backend needs vLLM on a GPU machine: pip install 'cft-lab[gpu]', "
-                              "or run `vllm serve MODEL` and use --backend openai") from exc
+            raise ConfigError(
+                "the vllm backend needs vLLM on a GPU machine: pip install 'cft-lab[gpu]', "
+                "or run `vllm serve MODEL` and use --backend openai"
+            ) from exc
         self.model, self.tensor_parallel_size, self.progress = model, tensor_parallel_size, progress
-        self._llm = LLM(model=model, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
-                        gpu_memory_utilization=gpu_memory_utilization)
+        self._llm = LLM(
+            model=model,
+            tensor_parallel_size=tensor_parallel_size,
+            dtype=dtype,
+            gpu_memory_utilization=gpu_memory_utilization,
+        )
 
     @classmethod
     def from_config(cls, config: BackendConfig, model: str, progress: bool = True) -> VLLMBackend:
@@ -38,7 +50,12 @@ class VLLMBackend:
     def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
         from vllm import SamplingParams
 
-        params = SamplingParams(temperature=config.temperature, top_p=config.top_p, max_tokens=config.max_new_tokens,
-                                seed=config.seed, stop=list(config.stop) or None)
+        params = SamplingParams(
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_tokens=config.max_new_tokens,
+            seed=config.seed,
+            stop=list(config.stop) or None,
+        )
         outputs = self._llm.chat(conversations, params, use_tqdm=self.progress)
         return [output.outputs[0].text for output in outputs]

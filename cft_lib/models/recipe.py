@@ -44,10 +44,18 @@ class TinyBaseRecipe:
     seed: int = 0
     world: str = WORLD_VERSION
     architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(
-        learning_rate=3e-3, warmup_ratio=0.05, global_batch_size=8, micro_batch_size=8,
-        max_seq_len=512, batching="grouped", num_validations=0, mixed_precision="auto",
-    ))
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            learning_rate=3e-3,
+            warmup_ratio=0.05,
+            global_batch_size=8,
+            micro_batch_size=8,
+            max_seq_len=512,
+            batching="grouped",
+            num_validations=0,
+            mixed_precision="auto",
+        )
+    )
 
     @property
     def fingerprint(self) -> str:

@@ -19,8 +19,11 @@ def curve_points(run_id: str, benchmark: str) -> list[tuple[int, BenchmarkScore]
     client = mlflow_client().MlflowClient()
     accuracy = {m.step: m.value for m in client.get_metric_history(run_id, f"curve/{benchmark}/accuracy")}
     sizes = {m.step: int(m.value) for m in client.get_metric_history(run_id, f"curve/{benchmark}/n")}
-    return [(step, BenchmarkScore(benchmark, sizes[step], round(accuracy[step] * sizes[step])))
-            for step in sorted(accuracy) if step in sizes]
+    return [
+        (step, BenchmarkScore(benchmark, sizes[step], round(accuracy[step] * sizes[step])))
+        for step in sorted(accuracy)
+        if step in sizes
+    ]
 
 
 def draw_training_curves(title: str, panels: list[tuple[str, str]], cells: dict[str, Any]) -> Any:

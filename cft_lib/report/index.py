@@ -22,20 +22,34 @@ def write_index(ablations: list[Ablation], root: Path | None = None) -> Path:
     rows = []
     for a in ablations:
         cells = collect(a)
-        verdicts = "; ".join(f"{v['verdict']}" + (f" ({v['estimate'].value:+.1f})" if v["estimate"] else "")
-                             for v in hypothesis_verdicts(a, cells)) or "—"
+        verdicts = (
+            "; ".join(
+                f"{v['verdict']}" + (f" ({v['estimate'].value:+.1f})" if v["estimate"] else "")
+                for v in hypothesis_verdicts(a, cells)
+            )
+            or "—"
+        )
         figure = f" · [{a.spec.figure.file}]({a.spec.figure.file})" if a.spec.figure else ""
         done = sum(len(e.runs) for e in cells.values())
         total = sum(len(e.cells) for e in cells.values())
-        rows.append(f"| {a.spec.table} | [{a.name}]({a.name}.md){figure} | {a.spec.title} | "
-                    f"{table_status(a, cells)} ({done}/{total} cells) | {verdicts} |")
-    lines = [f"<!-- Generated file: regenerate with `cft report --all --profile {profile}`. -->",
-             f"# The paper's tables, profile `{profile}`", "",
-             "Every table and figure of the CFT paper as a spec (`ablations/*.yaml`), regenerated from the MLflow "
-             "store. Status: **complete** (every cell measured), **partial** (some), **paper-only** (no cell "
-             "measured: the paper's numbers only). Verdicts test each spec's hypotheses (the paper's claims) with a "
-             "paired bootstrap: effect in points, supported / contradicted / inconclusive at 95%.", "",
-             "| paper | report | title | status | hypothesis verdicts |", "|---|---|---|---|---|", *rows, ""]
+        rows.append(
+            f"| {a.spec.table} | [{a.name}]({a.name}.md){figure} | {a.spec.title} | "
+            f"{table_status(a, cells)} ({done}/{total} cells) | {verdicts} |"
+        )
+    lines = [
+        f"<!-- Generated file: regenerate with `cft report --all --profile {profile}`. -->",
+        f"# The paper's tables, profile `{profile}`",
+        "",
+        "Every table and figure of the CFT paper as a spec (`ablations/*.yaml`), regenerated from the MLflow "
+        "store. Status: **complete** (every cell measured), **partial** (some), **paper-only** (no cell "
+        "measured: the paper's numbers only). Verdicts test each spec's hypotheses (the paper's claims) with a "
+        "paired bootstrap: effect in points, supported / contradicted / inconclusive at 95%.",
+        "",
+        "| paper | report | title | status | hypothesis verdicts |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     return path

@@ -83,8 +83,9 @@ class Bootstrap:
         return np.take_along_axis(per_seed.T, seeds, axis=1).mean(axis=1)
 
 
-def seed_resamples(n_seeds: int, replicates: int = REPLICATES, rng: np.random.Generator | None = None,
-                   stream: str = "") -> np.ndarray:
+def seed_resamples(
+    n_seeds: int, replicates: int = REPLICATES, rng: np.random.Generator | None = None, stream: str = ""
+) -> np.ndarray:
     """Which seeds each replicate takes: (replicates, n_seeds) indices drawn with replacement."""
     rng = rng or np.random.default_rng([SEED, _stable_hash("seeds:" + stream)])
     return rng.integers(0, n_seeds, size=(replicates, n_seeds))
@@ -125,8 +126,7 @@ def combined(benchmarks: dict[str, dict[str, Outcomes]], statistic: Statistic) -
             if cell not in seeds or seeds[cell].shape[1] != n_seeds:
                 seeds[cell] = seed_resamples(n_seeds, stream=cell)
             columns[f"{benchmark}|{cell}"] = boot.replicate(outcomes, seeds[cell])
-    replicates = np.array([statistic({k: float(v[i]) for k, v in columns.items()})
-                           for i in range(REPLICATES)])
+    replicates = np.array([statistic({k: float(v[i]) for k, v in columns.items()}) for i in range(REPLICATES)])
     return interval(point, replicates)
 
 

@@ -92,22 +92,28 @@ def solve_outcomes(cells: dict[str, CellRuns], benchmark: str) -> dict[str, Outc
     """label -> (seeds x problems) correctness on `benchmark`, problems aligned by id across cells."""
     per_label: dict[str, list[dict[str, bool]]] = {}
     for label, entry in cells.items():
-        rows = [{r["id"]: bool(r["correct"]) for r in records if r["benchmark"] == benchmark}
-                for records in entry.records]
+        rows = [
+            {r["id"]: bool(r["correct"]) for r in records if r["benchmark"] == benchmark} for records in entry.records
+        ]
         rows = [row for row in rows if row]
         if rows:
             per_label[label] = rows
     if not per_label:
         return {}
     common = sorted(set.intersection(*(set(row) for rows in per_label.values() for row in rows)))
-    return {label: Outcomes.of([[float(row[i]) for i in common] for row in rows]) for label, rows in per_label.items()
-            if common}
+    return {
+        label: Outcomes.of([[float(row[i]) for i in common] for row in rows])
+        for label, rows in per_label.items()
+        if common
+    }
 
 
 def skill_outcomes(entry: CellRuns, benchmark: str) -> dict[str, Outcomes]:
     """measure -> (seeds x items) numerators and denominators of each critique-skill measure."""
-    per_seed = [sorted((r for r in records if r["benchmark"] == benchmark and r.get("skill")), key=lambda r: r["id"])
-                for records in entry.records]
+    per_seed = [
+        sorted((r for r in records if r["benchmark"] == benchmark and r.get("skill")), key=lambda r: r["id"])
+        for records in entry.records
+    ]
     per_seed = [rows for rows in per_seed if rows]
     if not per_seed:
         return {}
@@ -129,13 +135,16 @@ def skill_outcomes(entry: CellRuns, benchmark: str) -> dict[str, Outcomes]:
         "verdict accuracy": measure(lambda s: s["verdict_correct"], every),
         "says right": measure(lambda s: s["verdict"] == "right", every),
         "first wrong step named": measure(lambda s: s["located"], wrong),
-        "recomputed values": Outcomes.of([[float(r["skill"]["values_right"]) for r in rows] for rows in per_seed],
-                                         [[float(r["skill"]["values_total"]) for r in rows] for rows in per_seed]),
+        "recomputed values": Outcomes.of(
+            [[float(r["skill"]["values_right"]) for r in rows] for rows in per_seed],
+            [[float(r["skill"]["values_total"]) for r in rows] for rows in per_seed],
+        ),
         "false flags": measure(lambda s: s["verdict"] == "wrong", lambda s: s["truth"] == "right"),
     }
     for kind in ERROR_KINDS:
-        out[f"caught: {kind.replace('_', ' ')}"] = measure(lambda s: s["verdict"] == "wrong",
-                                                            lambda s, k=kind: s["kind"] == k)
+        out[f"caught: {kind.replace('_', ' ')}"] = measure(
+            lambda s: s["verdict"] == "wrong", lambda s, k=kind: s["kind"] == k
+        )
     out["no verdict"] = measure(lambda s: s["verdict"] is None, every)
     return out
 
@@ -250,8 +259,9 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
         rows_order.append(AVG)
         for label in labels:
             complete = measured and all(reps.has(n, label) for n in measured)
-            ours[AVG, label] = reps.estimate(lambda get, c=label: _mean([get(n, c) for n in measured])) \
-                if complete else None
+            ours[AVG, label] = (
+                reps.estimate(lambda get, c=label: _mean([get(n, c) for n in measured])) if complete else None
+            )
     info_rows = [INFO_NAMES[i] for i in spec.layout.info]
     texts = {(INFO_NAMES[i], label): _info_text(cells[label], i) for i in spec.layout.info for label in labels}
 
@@ -272,9 +282,16 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
         for row in rows_order:
             names = measured if row == AVG else [row]
             have = names and all(reps.has(n, c) for n in names for c in cft + sft)
-            ours[row, name] = reps.estimate(lambda get, ns=tuple(names), a=tuple(cft), b=tuple(sft): _best(
-                [_mean([get(n, c) for n in ns]) for c in a]) - _best(
-                [_mean([get(n, c) for n in ns]) for c in b])) if have else None
+            ours[row, name] = (
+                reps.estimate(
+                    lambda get, ns=tuple(names), a=tuple(cft), b=tuple(sft): (
+                        _best([_mean([get(n, c) for n in ns]) for c in a])
+                        - _best([_mean([get(n, c) for n in ns]) for c in b])
+                    )
+                )
+                if have
+                else None
+            )
             p_cft = [v for c in cft if (v := paper.get((row, c))) is not None]
             p_sft = [v for c in sft if (v := paper.get((row, c))) is not None]
             if len(p_cft) == len(cft) and len(p_sft) == len(sft) and p_cft and p_sft:
@@ -306,28 +323,42 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
     rows_order += info_rows
     if spec.layout.rows == "cell":
         header = ["Cell"] + [f"{benchmark_label(r)} ({who})" for r in rows_order for who in ("ours", "paper")]
-        body = [[cell_label(col)] + [v for r in rows_order for v in (value(r, col), paper_value(r, col))]
-                for col in columns]
+        body = [
+            [cell_label(col)] + [v for r in rows_order for v in (value(r, col), paper_value(r, col))] for col in columns
+        ]
     else:
-        header = ["Task"] + [f"{cell_label(c)} ({who})" for c in columns for who in ("ours", "paper")
-                             if who == "paper" or c not in spec.references]
-        body = [[benchmark_label(r)] + [v for c in columns for v in (
-            ([] if c in spec.references else [value(r, c)]) + [paper_value(r, c)])] for r in rows_order]
+        header = ["Task"] + [
+            f"{cell_label(c)} ({who})"
+            for c in columns
+            for who in ("ours", "paper")
+            if who == "paper" or c not in spec.references
+        ]
+        body = [
+            [benchmark_label(r)]
+            + [v for c in columns for v in (([] if c in spec.references else [value(r, c)]) + [paper_value(r, c)])]
+            for r in rows_order
+        ]
     notes = [f"\\* not bound in profile `{ablation.profile_name}`: the paper's number only."]
     if spec.references:
         notes.append("Rows marked (reference) are other people's models: the paper's numbers only, never run here.")
     if AVG in extras:
-        notes.append("AVG (ours) averages the benchmarks bound in this profile; AVG (paper) is the paper's own "
-                     "average" + ("; † marks the mean of the paper's numbers where the paper prints no average."
-                                  if derived else "."))
+        notes.append(
+            "AVG (ours) averages the benchmarks bound in this profile; AVG (paper) is the paper's own "
+            "average"
+            + ("; † marks the mean of the paper's numbers where the paper prints no average." if derived else ".")
+        )
     if deltas:
-        notes.append("Δ (ours) is the best CFT cell minus the best SFT cell"
-                     + (" of the same base model" if len(deltas) > 1 else "")
-                     + ", the best chosen inside every bootstrap resample; a trailing * marks a Δ whose 95% CI "
-                       "excludes 0.")
+        notes.append(
+            "Δ (ours) is the best CFT cell minus the best SFT cell"
+            + (" of the same base model" if len(deltas) > 1 else "")
+            + ", the best chosen inside every bootstrap resample; a trailing * marks a Δ whose 95% CI "
+            "excludes 0."
+        )
     if "compute" in info_rows:
-        notes.append("compute (ours) is the training time measured in the run: wall seconds on this machine, or "
-                     "device-hours (seconds x processes) at scale; the paper's is its GPU-hours.")
+        notes.append(
+            "compute (ours) is the training time measured in the run: wall seconds on this machine, or "
+            "device-hours (seconds x processes) at scale; the paper's is its GPU-hours."
+        )
     if "#Data" in info_rows:
         notes.append("#Data (ours) is the number of training records the cell saw.")
     return header, body, notes
@@ -342,7 +373,7 @@ def _pairs(ablation: Ablation, cells: dict[str, CellRuns], labels: list[str]) ->
     out = []
     for members in _groups(ablation, cells, labels).values():
         if len(members) <= MAX_ALL_PAIRS:
-            out += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+            out += [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
         else:
             out += [(members[0], b) for b in members[1:]]
     return out
@@ -367,17 +398,29 @@ def _differences_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[s
     for first, second in _pairs(ablation, cells, labels):
         row = [f"{second} − {first}"]
         for n in names:
-            row.append(_fmt_ci(reps.estimate(lambda get, n=n, a=first, b=second: get(n, b) - get(n, a))
-                               .scaled(100), mark=True))
-        row.append(_fmt_ci(reps.estimate(lambda get, a=first, b=second: _mean([get(n, b) for n in names])
-                                         - _mean([get(n, a) for n in names])).scaled(100), mark=True))
+            row.append(
+                _fmt_ci(reps.estimate(lambda get, n=n, a=first, b=second: get(n, b) - get(n, a)).scaled(100), mark=True)
+            )
+        row.append(
+            _fmt_ci(
+                reps.estimate(
+                    lambda get, a=first, b=second: _mean([get(n, b) for n in names]) - _mean([get(n, a) for n in names])
+                ).scaled(100),
+                mark=True,
+            )
+        )
         rows.append(row)
     header = ["Δ (points)", *[f"{n} → {bound[n]}" for n in names], "AVG"]
-    return ["## Paired differences", "",
-            "Pairs of cells on the same problems (every pair, or in a large table each cell against the first of "
-            "its group): Δ in accuracy points with its paired 95% bootstrap CI; "
-            "* marks a Δ whose CI excludes 0 (a difference the evaluation can tell from noise).", "",
-            _markdown(header, rows), ""]
+    return [
+        "## Paired differences",
+        "",
+        "Pairs of cells on the same problems (every pair, or in a large table each cell against the first of "
+        "its group): Δ in accuracy points with its paired 95% bootstrap CI; "
+        "* marks a Δ whose CI excludes 0 (a difference the evaluation can tell from noise).",
+        "",
+        _markdown(header, rows),
+        "",
+    ]
 
 
 def hypothesis_verdicts(ablation: Ablation, cells: dict[str, CellRuns]) -> list[dict[str, Any]]:
@@ -388,17 +431,25 @@ def hypothesis_verdicts(ablation: Ablation, cells: dict[str, CellRuns]) -> list[
     for hypothesis in ablation.spec.hypotheses:
         on = names if hypothesis.benchmark == AVG else [hypothesis.benchmark]
         wanted = [*hypothesis.better, *hypothesis.worse]
-        entry: dict[str, Any] = {"claim": hypothesis.claim, "on": hypothesis.benchmark, "estimate": None,
-                                 "verdict": "not measured"}
+        entry: dict[str, Any] = {
+            "claim": hypothesis.claim,
+            "on": hypothesis.benchmark,
+            "estimate": None,
+            "verdict": "not measured",
+        }
         if hypothesis.benchmark != AVG and hypothesis.benchmark not in bound:
             entry["verdict"] = f"not testable in profile `{ablation.profile_name}` ({hypothesis.benchmark} not bound)"
         elif on and all(reps.has(n, c) for n in on for c in wanted):
-            estimate = reps.estimate(lambda get, ns=tuple(on), h=hypothesis: _best(
-                [_mean([get(n, c) for n in ns]) for c in h.better]) - _best(
-                [_mean([get(n, c) for n in ns]) for c in h.worse])).scaled(100)
+            estimate = reps.estimate(
+                lambda get, ns=tuple(on), h=hypothesis: (
+                    _best([_mean([get(n, c) for n in ns]) for c in h.better])
+                    - _best([_mean([get(n, c) for n in ns]) for c in h.worse])
+                )
+            ).scaled(100)
             entry["estimate"] = estimate
-            entry["verdict"] = ("supported" if estimate.low > 0 else "contradicted" if estimate.high < 0
-                                else "inconclusive")
+            entry["verdict"] = (
+                "supported" if estimate.low > 0 else "contradicted" if estimate.high < 0 else "inconclusive"
+            )
         out.append(entry)
     return out
 
@@ -411,12 +462,17 @@ def _hypotheses_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[st
     for entry, hypothesis in zip(verdicts, ablation.spec.hypotheses, strict=True):
         compared = f"best of {', '.join(hypothesis.better)} − best of {', '.join(hypothesis.worse)}"
         rows.append([entry["claim"], compared, entry["on"], _fmt_ci(entry["estimate"]), f"**{entry['verdict']}**"])
-    return ["## The paper's claim, tested", "",
-            f"Profile `{ablation.profile_name}`. Effect in accuracy points (the best cell of each side chosen inside "
-            "every resample), with its paired 95% bootstrap CI over problems (and seeds): **supported** when the CI "
-            "lies above 0, **contradicted** when it lies below 0, **inconclusive** otherwise. At the tiny profile "
-            "this tests the claim in the micro-world analogue, not the paper's models.", "",
-            _markdown(["claim (the paper's)", "compared", "on", "effect (points)", "verdict"], rows), ""]
+    return [
+        "## The paper's claim, tested",
+        "",
+        f"Profile `{ablation.profile_name}`. Effect in accuracy points (the best cell of each side chosen inside "
+        "every resample), with its paired 95% bootstrap CI over problems (and seeds): **supported** when the CI "
+        "lies above 0, **contradicted** when it lies below 0, **inconclusive** otherwise. At the tiny profile "
+        "this tests the claim in the micro-world analogue, not the paper's models.",
+        "",
+        _markdown(["claim (the paper's)", "compared", "on", "effect (points)", "verdict"], rows),
+        "",
+    ]
 
 
 def _self_critique_block(cells: dict[str, CellRuns]) -> list[str]:
@@ -433,27 +489,47 @@ def _self_critique_block(cells: dict[str, CellRuns]) -> list[str]:
         def estimate(values, weights=None, key=label):
             outcomes = Outcomes.of(values, weights)
             return Replicates({f"selfcritique:{key}": {key: outcomes}}).estimate(
-                lambda get: get(f"selfcritique:{key}", key))
+                lambda get: get(f"selfcritique:{key}", key)
+            )
 
         attempts = estimate([[float(r["attempts"]) for r in x] for x in per_seed])
         judged = estimate([[float(r["judged_correct"]) for r in x] for x in per_seed]).scaled(100)
-        judge = estimate([[sum((v is True) == ok for v, ok in zip(r["verdicts"], r["attempt_correct"], strict=True))
-                           for r in x] for x in per_seed],
-                         [[float(len(r["verdicts"])) for r in x] for x in per_seed]).scaled(100)
-        said_right = estimate([[sum(v is True for v in r["verdicts"]) for r in x] for x in per_seed],
-                              [[float(len(r["verdicts"])) for r in x] for x in per_seed]).scaled(100)
+        judge = estimate(
+            [
+                [sum((v is True) == ok for v, ok in zip(r["verdicts"], r["attempt_correct"], strict=True)) for r in x]
+                for x in per_seed
+            ],
+            [[float(len(r["verdicts"])) for r in x] for x in per_seed],
+        ).scaled(100)
+        said_right = estimate(
+            [[sum(v is True for v in r["verdicts"]) for r in x] for x in per_seed],
+            [[float(len(r["verdicts"])) for r in x] for x in per_seed],
+        ).scaled(100)
         first = estimate([[float(r["attempt_correct"][0]) for r in x] for x in per_seed]).scaled(100)
-        rows.append([label, _fmt_ci(attempts, digits=2),
-                     *(_fmt_ci(e) for e in (judged, judge, said_right, first))])
+        rows.append([label, _fmt_ci(attempts, digits=2), *(_fmt_ci(e) for e in (judged, judge, said_right, first))])
     if not rows:
         return []
-    return ["## Two-stage self-critique", "",
-            "Per problem of the solving benchmarks: attempts made (at most the profile's cap), whether the answer kept "
-            "was judged correct by the model's own critique, the judge's accuracy over every attempt it critiqued "
-            "(its verdict against the gold answer), the share of critiques that said \"correct\", and the accuracy "
-            "of the first attempt alone. 95% bootstrap CIs.", "",
-            _markdown(["cell", "mean attempts", "answer judged correct %", "judge accuracy %", "judge says correct %",
-                       "first attempt correct %"], rows), ""]
+    return [
+        "## Two-stage self-critique",
+        "",
+        "Per problem of the solving benchmarks: attempts made (at most the profile's cap), whether the answer kept "
+        "was judged correct by the model's own critique, the judge's accuracy over every attempt it critiqued "
+        '(its verdict against the gold answer), the share of critiques that said "correct", and the accuracy '
+        "of the first attempt alone. 95% bootstrap CIs.",
+        "",
+        _markdown(
+            [
+                "cell",
+                "mean attempts",
+                "answer judged correct %",
+                "judge accuracy %",
+                "judge says correct %",
+                "first attempt correct %",
+            ],
+            rows,
+        ),
+        "",
+    ]
 
 
 def _mean(values: list) -> Any:
@@ -481,13 +557,17 @@ def _skill_block(ablation: Ablation, cells: dict[str, CellRuns]) -> list[str]:
             row.append(_fmt_ci(reps.estimate(lambda get, m=measure, c=label: get(f"critique:{m}", c)).scaled(100)))
         rows.append(row)
     n = next(iter(per_label.values()))["verdict accuracy"].values.shape[1]
-    return ["## Critique skill", "",
-            f"Each cell critiques the {n} held-out responses of `{benchmark}` (half right, the rest split evenly over "
-            "the four error kinds) in the CFT prompt; its critiques are read step by step (cft_lib/eval/"
-            "critique_skill.py). % with 95% CIs. *says right*: share of \"right\" verdicts; *first wrong step named*: "
-            "over wrong responses; *recomputed values*: the critique's value for each step of the problem is the "
-            "right one; *false flags*: right responses called wrong.", "",
-            _markdown(["Cell", *measures], rows)]
+    return [
+        "## Critique skill",
+        "",
+        f"Each cell critiques the {n} held-out responses of `{benchmark}` (half right, the rest split evenly over "
+        "the four error kinds) in the CFT prompt; its critiques are read step by step (cft_lib/eval/"
+        'critique_skill.py). % with 95% CIs. *says right*: share of "right" verdicts; *first wrong step named*: '
+        "over wrong responses; *recomputed values*: the critique's value for each step of the problem is the "
+        "right one; *false flags*: right responses called wrong.",
+        "",
+        _markdown(["Cell", *measures], rows),
+    ]
 
 
 def _base_block(ablation: Ablation) -> list[str]:
@@ -498,30 +578,48 @@ def _base_block(ablation: Ablation) -> list[str]:
     experiments = [e.experiment_id for e in client.search_experiments()]
     out = ["## Tiny base model", ""]
     for key, recipe in recipes.items():
-        runs = client.search_runs(experiments, f"tags.`cft.stage` = 'base-model' and tags.`cft.fingerprint` = '{key}' "
-                                               "and attributes.status = 'FINISHED'",
-                                  order_by=["attributes.start_time DESC"], max_results=1)
+        runs = client.search_runs(
+            experiments,
+            f"tags.`cft.stage` = 'base-model' and tags.`cft.fingerprint` = '{key}' and attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
         if not runs:
             out.append(f"Recipe `{key}`: no finished build run in this store (built outside `cft ablation`).")
             continue
         m, p = runs[0].data.metrics, runs[0].data.params
         arch = recipe.architecture
-        facts = ", ".join(f"{op} {_fmt(100 * m[f'facts/accuracy_{op}'])}" for op in
-                          ("add", "subtract", "multiply", "divide") if f"facts/accuracy_{op}" in m)
+        facts = ", ".join(
+            f"{op} {_fmt(100 * m[f'facts/accuracy_{op}'])}"
+            for op in ("add", "subtract", "multiply", "divide")
+            if f"facts/accuracy_{op}" in m
+        )
         rows = [
-            ["fact accuracy, whole table", f"{_fmt(100 * m.get('facts/accuracy', math.nan))} "
-                                           f"(n = {int(m.get('facts/n', 0))}; {facts})"],
+            [
+                "fact accuracy, whole table",
+                f"{_fmt(100 * m.get('facts/accuracy', math.nan))} (n = {int(m.get('facts/n', 0))}; {facts})",
+            ],
             ["true result outscores a slip", _fmt(100 * m.get("facts/true_beats_slip", math.nan))],
             ["step accuracy in problems (teacher-forced)", _wilson(m, "steps/accuracy", "steps/n")],
             ["held-out problems solved (micro-val)", _wilson(m, "base/micro-val/accuracy", "base/micro-val/n")],
-            ["pre-training", f"{int(m.get('pretrain/tokens', 0)):,} tokens in {m.get('pretrain/seconds', 0):.0f} s "
-                             f"({p.get('train.mixed_precision_resolved', '?')} precision: 'no' = fp32)"],
-            ["recipe", f"{recipe.problems:,} problems, each fact practised {recipe.fact_exposures}x, critique share "
-                       f"{recipe.critique_share}, solution noise {recipe.solution_noise}; {arch.num_hidden_layers} "
-                       f"layers, width {arch.hidden_size}"],
+            [
+                "pre-training",
+                f"{int(m.get('pretrain/tokens', 0)):,} tokens in {m.get('pretrain/seconds', 0):.0f} s "
+                f"({p.get('train.mixed_precision_resolved', '?')} precision: 'no' = fp32)",
+            ],
+            [
+                "recipe",
+                f"{recipe.problems:,} problems, each fact practised {recipe.fact_exposures}x, critique share "
+                f"{recipe.critique_share}, solution noise {recipe.solution_noise}; {arch.num_hidden_layers} "
+                f"layers, width {arch.hidden_size}",
+            ],
         ]
-        out += [f"Recipe `{key}`, build run `{runs[0].info.run_id}`. %; CIs are Wilson 95% intervals.", "",
-                _markdown(["what", "value"], rows), ""]
+        out += [
+            f"Recipe `{key}`, build run `{runs[0].info.run_id}`. %; CIs are Wilson 95% intervals.",
+            "",
+            _markdown(["what", "value"], rows),
+            "",
+        ]
     return out
 
 
@@ -541,17 +639,29 @@ def _training_block(cells: dict[str, CellRuns]) -> list[str]:
         if entry.method == "base" or not entry.runs:
             continue
         seconds, best = entry.metric("train/seconds"), entry.metric("val/best_accuracy")
-        rows.append([label, entry.method, _int(entry.metric("train/examples")), _int(entry.metric("train/steps")),
-                     _int(entry.metric("train/target_tokens")), MISSING if seconds is None else f"{seconds:.0f}",
-                     _fmt(None if best is None else 100 * best)])
+        rows.append(
+            [
+                label,
+                entry.method,
+                _int(entry.metric("train/examples")),
+                _int(entry.metric("train/steps")),
+                _int(entry.metric("train/target_tokens")),
+                MISSING if seconds is None else f"{seconds:.0f}",
+                _fmt(None if best is None else 100 * best),
+            ]
+        )
     if not rows:
         return []
-    return ["## Training", "",
-            "Every SFT and CFT cell trains on the same number of records for one epoch with the same batch size, so "
-            "they get **equal examples and optimizer steps** (the paper's protocol: 50K records each); their target "
-            "tokens differ (a critique is longer than a solution). Means over seeds.", "",
-            _markdown(["cell", "method", "examples", "steps", "target tokens", "train seconds", "best val %"], rows),
-            ""]
+    return [
+        "## Training",
+        "",
+        "Every SFT and CFT cell trains on the same number of records for one epoch with the same batch size, so "
+        "they get **equal examples and optimizer steps** (the paper's protocol: 50K records each); their target "
+        "tokens differ (a critique is longer than a solution). Means over seeds.",
+        "",
+        _markdown(["cell", "method", "examples", "steps", "target tokens", "train seconds", "best val %"], rows),
+        "",
+    ]
 
 
 def _int(value: float | None) -> str:
@@ -572,7 +682,8 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
         f"Accuracy (%). **ours** = this project, profile `{ablation.profile_name}`, "
         + (f"mean over seeds {seeds}" if len(seeds) > 1 else f"one seed ({seeds[0]})")
         + ", with a 95% CI in brackets (bootstrap over problems"
-        + (" and seeds" if len(seeds) > 1 else "") + ", 2,000 resamples; cells compared on the same problems); "
+        + (" and seeds" if len(seeds) > 1 else "")
+        + ", 2,000 resamples; cells compared on the same problems); "
         "**paper** = the numbers published in the CFT paper for the same cell. At the tiny profile the benchmarks "
         "are micro-world stand-ins, so compare directions and gaps, not absolute values.",
         "",
@@ -582,10 +693,14 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
         "",
     ]
     if spec.figure is not None:
-        out += [f"![{spec.table}]({spec.figure.file})", "",
-                f"{spec.table}: accuracy against training step ({spec.figure.points} evaluations during training, "
-                f"{spec.figure.limit or 'all'} problems each, Wilson 95% bands), file `{spec.figure.file}`. These "
-                "evaluations draw the figure only; each cell's kept checkpoint was chosen on the validation split.", ""]
+        out += [
+            f"![{spec.table}]({spec.figure.file})",
+            "",
+            f"{spec.table}: accuracy against training step ({spec.figure.points} evaluations during training, "
+            f"{spec.figure.limit or 'all'} problems each, Wilson 95% bands), file `{spec.figure.file}`. These "
+            "evaluations draw the figure only; each cell's kept checkpoint was chosen on the validation split.",
+            "",
+        ]
     out += _differences_block(ablation, cells)
     out += _self_critique_block(cells)
     out += _skill_block(ablation, cells) + [""]
@@ -596,8 +711,15 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
     counts = []
     for name in spec.benchmarks:
         ours_name = bound.get(name)
-        n = next((int(run.data.metrics[f"{ours_name}/n"]) for entry in cells.values() for run in entry.runs
-                  if ours_name and f"{ours_name}/n" in run.data.metrics), None)
+        n = next(
+            (
+                int(run.data.metrics[f"{ours_name}/n"])
+                for entry in cells.values()
+                for run in entry.runs
+                if ours_name and f"{ours_name}/n" in run.data.metrics
+            ),
+            None,
+        )
         counts.append([name, ours_name or MISSING, str(n) if n is not None else MISSING])
     out.append(_markdown(["paper benchmark", f"ours ({ablation.profile_name})", "problems"], counts))
     out += ["", "## Cells", ""]
@@ -606,13 +728,17 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
         entry = cells[cell.label]
         run = next((r for r in entry.runs if r.data.tags.get("cft.fingerprint") == cell.fingerprint), None)
         choices = ", ".join(f"{k}={v}" for k, v in cell.choices.items())
-        teacher = ablation.profile.teachers.get(cell.choices.get("teacher", "")) \
-            if cell.choices["method"] not in ("base", "sft") else None  # plain SFT uses no teacher
+        teacher = (
+            ablation.profile.teachers.get(cell.choices.get("teacher", ""))
+            if cell.choices["method"] not in ("base", "sft")
+            else None
+        )  # plain SFT uses no teacher
         binding = MISSING
         if teacher is not None:
             binding = teacher.kind + (f" (error rate {teacher.error_rate})" if teacher.error_rate is not None else "")
-        cell_rows.append([ablation.run_name(cell), choices, binding, cell.fingerprint,
-                          run.info.run_id if run else "not run"])
+        cell_rows.append(
+            [ablation.run_name(cell), choices, binding, cell.fingerprint, run.info.run_id if run else "not run"]
+        )
     out.append(_markdown(["cell", "choices", "teacher binding", "fingerprint", "MLflow run"], cell_rows))
     out += [""] + _hypotheses_block(ablation, cells)
     return "\n".join(out).rstrip() + "\n"
@@ -638,14 +764,18 @@ def write_report(ablation: Ablation, root: Path | None = None, tracker: Tracker 
             f"{ablation.name}: none of its {len(ablation.cells)} cells has a finished run in the MLflow store "
             f"{safe_uri(tracking_uri())} (working directory {Path.cwd()}); {kept}. Run `cft ablation "
             f"{ablation.name} --profile {ablation.profile_name}` first, or set MLFLOW_TRACKING_URI to the store "
-            "that has its runs.")
+            "that has its runs."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     figure_spec = ablation.spec.figure
     if figure_spec is not None:
         from cft_lib.report.figures import draw_training_curves, save_figure
 
-        panels = [(name, ablation.profile.benchmarks[name]) for name in figure_spec.benchmarks
-                  if name in ablation.profile.benchmarks]
+        panels = [
+            (name, ablation.profile.benchmarks[name])
+            for name in figure_spec.benchmarks
+            if name in ablation.profile.benchmarks
+        ]
         figure = draw_training_curves(f"{ablation.spec.title} — profile {ablation.profile_name}", panels, cells)
         if tracker is not None:
             tracker.log_figure(figure, f"report/{figure_spec.file}")

@@ -26,8 +26,10 @@ class CallCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._connection() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
-                       "prompt_tokens INTEGER, completion_tokens INTEGER)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
+                "prompt_tokens INTEGER, completion_tokens INTEGER)"
+            )
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -43,11 +45,14 @@ class CallCache:
 
     def put(self, key: str, response: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         with self._connection() as db:
-            db.execute("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)",
-                       (key, response, prompt_tokens, completion_tokens))
+            db.execute(
+                "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)", (key, response, prompt_tokens, completion_tokens)
+            )
 
     def usage(self) -> dict[str, int]:
-        calls, prompt, completion = self._connection().execute(
-            "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM calls"
-        ).fetchone()
+        calls, prompt, completion = (
+            self._connection()
+            .execute("SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM calls")
+            .fetchone()
+        )
         return {"cached_calls": calls, "prompt_tokens": prompt, "completion_tokens": completion}

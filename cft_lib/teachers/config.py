@@ -28,14 +28,28 @@ class TeacherConfig:
         """What decides the teacher's answers (not where it is served or how fast): for fingerprints."""
         if self.kind == "oracle":
             return {"kind": self.kind, "error_rate": self.error_rate, "seed": self.seed}
-        return {"kind": self.kind, "model": self.model, "temperature": self.temperature, "top_p": self.top_p,
-                "max_tokens": self.max_tokens}
+        return {
+            "kind": self.kind,
+            "model": self.model,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+        }
 
     def build(self, progress: bool = True) -> Teacher:
         cls = teachers.get(self.kind)
         if self.kind == "llm":
-            return cls(name=self.name, model=self.model or self.name, base_url=self.base_url,
-                       cache_path=cft_home() / "teacher-cache.sqlite", temperature=self.temperature,
-                       top_p=self.top_p, max_tokens=self.max_tokens, concurrency=self.concurrency,
-                       timeout_s=self.timeout_s, max_retries=self.max_retries, progress=progress)
+            return cls(
+                name=self.name,
+                model=self.model or self.name,
+                base_url=self.base_url,
+                cache_path=cft_home() / "teacher-cache.sqlite",
+                temperature=self.temperature,
+                top_p=self.top_p,
+                max_tokens=self.max_tokens,
+                concurrency=self.concurrency,
+                timeout_s=self.timeout_s,
+                max_retries=self.max_retries,
+                progress=progress,
+            )
         return cls(error_rate=self.error_rate, seed=self.seed, name=self.name)

@@ -29,9 +29,21 @@ from cft_lib.teachers.cache import CallCache, request_key
 class LLMTeacher:
     """Critique, judge and solve through an OpenAI-compatible endpoint, every call cached."""
 
-    def __init__(self, name: str, model: str, base_url: str, cache_path: str | Path, temperature: float = 0.3,
-                 top_p: float = 0.95, max_tokens: int = 3200, concurrency: int = 8, timeout_s: float = 120.0,
-                 max_retries: int = 8, api_key_env: str = "OPENAI_API_KEY", progress: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        base_url: str,
+        cache_path: str | Path,
+        temperature: float = 0.3,
+        top_p: float = 0.95,
+        max_tokens: int = 3200,
+        concurrency: int = 8,
+        timeout_s: float = 120.0,
+        max_retries: int = 8,
+        api_key_env: str = "OPENAI_API_KEY",
+        progress: bool = True,
+    ) -> None:
         self.name, self.model, self.base_url = name, model, base_url
         # the cache key's sampling: its keys and values must not change, or every cached call is paid again
         self.sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
@@ -42,8 +54,15 @@ class LLMTeacher:
         self.prompt_tokens = 0  # paid in this process (cache hits cost nothing)
         self.completion_tokens = 0
         self._usage_lock = threading.Lock()
-        self.backend = OpenAIBackend(base_url, model, concurrency=concurrency, timeout_s=timeout_s,
-                                     max_retries=max_retries, api_key_env=api_key_env, progress=progress)
+        self.backend = OpenAIBackend(
+            base_url,
+            model,
+            concurrency=concurrency,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            api_key_env=api_key_env,
+            progress=progress,
+        )
 
     # -- the three jobs ---------------------------------------------------------------------
     def critique(self, question: str, response: str) -> str:
@@ -58,18 +77,20 @@ class LLMTeacher:
     # -- batching through the cache -----------------------------------------------------------
     def prefetch(self, job: str, pairs: list[tuple[str, str]]) -> None:
         """Make the calls `job` (critique/judge/solve) will need for these (question, response) pairs."""
-        conversations = [self._solve_messages(q) if job == "solve" else self._critique_messages(q, r)
-                         for q, r in pairs]
+        conversations = [self._solve_messages(q) if job == "solve" else self._critique_messages(q, r) for q, r in pairs]
         todo = [c for c in conversations if self.cache.get(self._key(c)) is None]
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for _ in tqdm(pool.map(self._call, todo), total=len(todo), desc=f"{self.name} {job}",
-                          disable=not self.progress):
+            for _ in tqdm(
+                pool.map(self._call, todo), total=len(todo), desc=f"{self.name} {job}", disable=not self.progress
+            ):
                 pass
 
     @staticmethod
     def _critique_messages(question: str, response: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content": TEACHER_SYSTEM},
-                {"role": "user", "content": TEACHER_USER.format(question=question, answer=response)}]
+        return [
+            {"role": "system", "content": TEACHER_SYSTEM},
+            {"role": "user", "content": TEACHER_USER.format(question=question, answer=response)},
+        ]
 
     @staticmethod
     def _solve_messages(question: str) -> list[dict[str, str]]:
@@ -94,8 +115,11 @@ class LLMTeacher:
 
     def usage(self) -> dict[str, float]:
         """Calls and tokens paid by this process, and their estimated cost from ablations/prices/teachers.yaml."""
-        out: dict[str, float] = {"network_calls": self.network_calls, "prompt_tokens": self.prompt_tokens,
-                                 "completion_tokens": self.completion_tokens}
+        out: dict[str, float] = {
+            "network_calls": self.network_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
         price = load_prices().get(self.model)
         if price:
             out["cost_usd"] = (self.prompt_tokens * price["input"] + self.completion_tokens * price["output"]) / 1e6

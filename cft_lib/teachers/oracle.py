@@ -76,8 +76,9 @@ def _false_alarm(problem: Problem, solution: Solution, rng: random.Random) -> li
     for _ in range(20):
         at = rng.randrange(len(right.steps))
         step = right.steps[at]
-        bad = rng.choice([v for v in range(step.result - 3, step.result + 4)
-                          if v != step.result and 0 <= v <= TABLE.max_value])
+        bad = rng.choice(
+            [v for v in range(step.result - 3, step.result + 4) if v != step.result and 0 <= v <= TABLE.max_value]
+        )
         later = _checks_from(problem, at + 1, bad)
         if later is not None:
             checks = [SolutionStep(s.left, s.op, s.right, s.result) for s in right.steps[:at]]

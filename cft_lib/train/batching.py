@@ -45,7 +45,7 @@ class MicroBatch:
 def _labels(example: TokenizedExample) -> list[int]:
     if example.target_mask is not None:
         return [t if keep else IGNORE_INDEX for t, keep in zip(example.input_ids, example.target_mask, strict=True)]
-    return [IGNORE_INDEX] * example.n_prompt + example.input_ids[example.n_prompt:]
+    return [IGNORE_INDEX] * example.n_prompt + example.input_ids[example.n_prompt :]
 
 
 def pack_rows(examples: list[TokenizedExample], pack_len: int) -> list[list[TokenizedExample]]:
@@ -85,8 +85,12 @@ def collate_packed(rows: list[list[TokenizedExample]], pad_id: int) -> MicroBatc
         positions.append(row_pos + list(range(pad)))
     n_tokens = sum(len(e.input_ids) for row in rows for e in row)
     return MicroBatch(
-        torch.tensor(ids), torch.tensor(labels), torch.tensor(positions), None,
-        sum(e.n_target for row in rows for e in row), n_tokens,
+        torch.tensor(ids),
+        torch.tensor(labels),
+        torch.tensor(positions),
+        None,
+        sum(e.n_target for row in rows for e in row),
+        n_tokens,
     )
 
 
@@ -97,24 +101,33 @@ def collate_padded(examples: list[TokenizedExample], pad_id: int) -> MicroBatch:
     labels = [_labels(e) + [IGNORE_INDEX] * (width - len(e.input_ids)) for e in examples]
     mask = [[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in examples]
     return MicroBatch(
-        torch.tensor(ids), torch.tensor(labels), None, torch.tensor(mask),
-        sum(e.n_target for e in examples), sum(len(e.input_ids) for e in examples),
+        torch.tensor(ids),
+        torch.tensor(labels),
+        None,
+        torch.tensor(mask),
+        sum(e.n_target for e in examples),
+        sum(len(e.input_ids) for e in examples),
     )
 
 
 def micro_batches(
-    examples: list[TokenizedExample], mode: str, micro_batch_size: int, pack_len: int, pad_id: int,
+    examples: list[TokenizedExample],
+    mode: str,
+    micro_batch_size: int,
+    pack_len: int,
+    pad_id: int,
 ) -> list[MicroBatch]:
     """Split one global batch into micro-batches by `mode` (see the module docstring)."""
     if mode == "packed":
         rows = pack_rows(examples, pack_len)
-        return [collate_packed(rows[i:i + micro_batch_size], pad_id) for i in range(0, len(rows), micro_batch_size)]
+        return [collate_packed(rows[i : i + micro_batch_size], pad_id) for i in range(0, len(rows), micro_batch_size)]
     if mode == "grouped":
         examples = sorted(examples, key=lambda e: len(e.input_ids))
     elif mode != "padded":
         raise ValueError(f"unknown batching mode {mode!r}; choose one of {BATCHING_MODES}")
-    return [collate_padded(examples[i:i + micro_batch_size], pad_id)
-            for i in range(0, len(examples), micro_batch_size)]
+    return [
+        collate_padded(examples[i : i + micro_batch_size], pad_id) for i in range(0, len(examples), micro_batch_size)
+    ]
 
 
 def target_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -122,6 +135,8 @@ def target_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     shift_logits = logits[:, :-1, :].float()
     shift_labels = labels[:, 1:]
     return torch.nn.functional.cross_entropy(
-        shift_logits.reshape(-1, shift_logits.size(-1)), shift_labels.reshape(-1),
-        ignore_index=IGNORE_INDEX, reduction="sum",
+        shift_logits.reshape(-1, shift_logits.size(-1)),
+        shift_labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="sum",
     )

@@ -37,8 +37,9 @@ def checkpoint_interval_s() -> float:
     return float(os.environ.get("CFT_CHECKPOINT_INTERVAL_S", DEFAULT_INTERVAL_S))
 
 
-def training_key(model_path: str | os.PathLike, config: TrainConfig, examples: list[TokenizedExample],
-                 launch: str) -> str:
+def training_key(
+    model_path: str | os.PathLike, config: TrainConfig, examples: list[TokenizedExample], launch: str
+) -> str:
     """What a checkpoint must match to be resumed from (not a result fingerprint)."""
     digest = hashlib.sha256(json.dumps([str(model_path), repr(config), launch]).encode())
     for example in examples:  # every token: a resumed training must see exactly the same data
@@ -86,8 +87,9 @@ def save(accelerator: Accelerator, out_dir: Path, progress: Progress, best_model
 def latest(out_dir: Path, key: str) -> tuple[Path, Progress] | None:
     """The newest complete checkpoint of this training, if any; those of another training are removed."""
     root = out_dir / CHECKPOINTS
-    complete = sorted((p for p in root.glob("step-*") if (p / PROGRESS).exists()), reverse=True) \
-        if root.is_dir() else []
+    complete = (
+        sorted((p for p in root.glob("step-*") if (p / PROGRESS).exists()), reverse=True) if root.is_dir() else []
+    )
     for path in complete:
         try:
             data = json.loads((path / PROGRESS).read_text())

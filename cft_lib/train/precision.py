@@ -65,8 +65,10 @@ def cpu_bf16_is_faster() -> bool:
     from cft_lib.paths import cft_home
 
     isa = ",".join(f"{name}={os.environ[name]}" for name in ISA_VARIABLES if name in os.environ)
-    key = f"{platform.processor() or platform.machine()}|{_cpu_model()}|torch {torch.__version__}|" \
-          f"threads {torch.get_num_threads()}" + (f"|{isa}" if isa else "")
+    key = (
+        f"{platform.processor() or platform.machine()}|{_cpu_model()}|torch {torch.__version__}|"
+        f"threads {torch.get_num_threads()}" + (f"|{isa}" if isa else "")
+    )
     store = cft_home() / "precision.json"
     known = json.loads(store.read_text()) if store.exists() else {}
     if key not in known:

@@ -95,7 +95,7 @@ def fact_documents(exposures: int, rng: random.Random) -> list[str]:
         facts = list(TABLE.facts)
         rng.shuffle(facts)
         lines += [render_fact(f) for f in facts]
-    return ["\n".join(lines[i:i + FACTS_PER_DOCUMENT]) for i in range(0, len(lines), FACTS_PER_DOCUMENT)]
+    return ["\n".join(lines[i : i + FACTS_PER_DOCUMENT]) for i in range(0, len(lines), FACTS_PER_DOCUMENT)]
 
 
 COPY_MARK = "again :"
@@ -125,8 +125,16 @@ def _vocabulary_texts(corpus: Corpus) -> list[str]:
     """Texts whose pieces make the vocabulary: the corpus plus fixed protocol strings."""
     from cft_lib.data.critiques import VERDICTS, answer_line, conclusion_line
 
-    extra = [COT_SYSTEM, CFT_OUTPUT, "system\nuser\nassistant", cft_record("", "", "", "", {}).user_message,
-             answer_line(None, 1), conclusion_line(True), conclusion_line(False), " ".join(VERDICTS)]
+    extra = [
+        COT_SYSTEM,
+        CFT_OUTPUT,
+        "system\nuser\nassistant",
+        cft_record("", "", "", "", {}).user_message,
+        answer_line(None, 1),
+        conclusion_line(True),
+        conclusion_line(False),
+        " ".join(VERDICTS),
+    ]
     practice = corpus.fact_documents[:50] + corpus.fact_documents[-50:]  # fact lines, then copy lines
     return [text for pair in corpus.pairs for text in pair] + practice + extra
 
@@ -138,14 +146,15 @@ def _results_only(example: TokenizedExample, tokenizer) -> TokenizedExample:
     again = tokenizer(" " + COPY_MARK, add_special_tokens=False)["input_ids"]
     ids = example.input_ids
     for start in range(len(ids) - len(again) + 1):
-        if ids[start:start + len(again)] == again:
+        if ids[start : start + len(again)] == again:
             return replace(example, target_mask=tuple(int(i >= start + len(again)) for i in range(len(ids))))
     mask = tuple(int(i > 0 and ids[i - 1] in marks) for i in range(len(ids)))
     return replace(example, target_mask=mask)
 
 
-def build_tiny_base(recipe: TinyBaseRecipe | None = None, log_metrics: MetricLogger | None = None,
-                    progress: bool = True) -> Path:
+def build_tiny_base(
+    recipe: TinyBaseRecipe | None = None, log_metrics: MetricLogger | None = None, progress: bool = True
+) -> Path:
     """The tiny base model's directory, built now if no finished build of this recipe exists."""
     recipe = recipe or TinyBaseRecipe()
     out = tiny_base_dir(recipe)
@@ -158,25 +167,46 @@ def build_tiny_base(recipe: TinyBaseRecipe | None = None, log_metrics: MetricLog
     init_dir = out / "init"
     init_tiny_model(tokenizer, recipe.architecture, recipe.seed).save_pretrained(str(init_dir))
     tokenizer.save_pretrained(str(init_dir))
-    tokenized = tokenize_documents([text + tokenizer.eos_token for text in corpus.fact_documents], tokenizer,
-                                   recipe.train.max_seq_len)
+    tokenized = tokenize_documents(
+        [text + tokenizer.eos_token for text in corpus.fact_documents], tokenizer, recipe.train.max_seq_len
+    )
     if recipe.loss_on_questions:
-        documents = [render_prompt(tokenizer, prompt, COT_SYSTEM) + completion + tokenizer.eos_token
-                     for prompt, completion in corpus.pairs]
+        documents = [
+            render_prompt(tokenizer, prompt, COT_SYSTEM) + completion + tokenizer.eos_token
+            for prompt, completion in corpus.pairs
+        ]
         problems = tokenize_documents(documents, tokenizer, recipe.train.max_seq_len)
     else:  # practice lines carry loss on their results only; problems on their solutions (or critiques) only
         tokenized.examples[:] = [_results_only(e, tokenizer) for e in tokenized.examples]
-        records = [TrainingRecord(f"doc-{i}", prompt, "", completion) for i, (prompt, completion) in
-                   enumerate(corpus.pairs)]
+        records = [
+            TrainingRecord(f"doc-{i}", prompt, "", completion) for i, (prompt, completion) in enumerate(corpus.pairs)
+        ]
         problems = tokenize_records(records, tokenizer, COT_SYSTEM, recipe.train.max_seq_len)
     tokenized.examples.extend(problems.examples)
     tokenized.skipped.update(problems.skipped)
     with torch_threads(PRETRAIN_THREADS):
-        result = train(init_dir, tokenizer, tokenized.examples, out, recipe.train,
-                       log_metrics=log_metrics, progress=progress, desc="pre-train")
-    mark_done(out, {"recipe": recipe.fingerprint, "seconds": time.perf_counter() - started,
-                    "documents": len(tokenized.examples), "skipped": dict(tokenized.skipped),
-                    "tokens": result.target_tokens, "tokens_per_s": result.tokens_per_s,
-                    "final_loss": result.final_loss, "mixed_precision": result.mixed_precision})
+        result = train(
+            init_dir,
+            tokenizer,
+            tokenized.examples,
+            out,
+            recipe.train,
+            log_metrics=log_metrics,
+            progress=progress,
+            desc="pre-train",
+        )
+    mark_done(
+        out,
+        {
+            "recipe": recipe.fingerprint,
+            "seconds": time.perf_counter() - started,
+            "documents": len(tokenized.examples),
+            "skipped": dict(tokenized.skipped),
+            "tokens": result.target_tokens,
+            "tokens_per_s": result.tokens_per_s,
+            "final_loss": result.final_loss,
+            "mixed_precision": result.mixed_precision,
+        },
+    )
     checkpoints.clear(out)  # recorded: the training state is no longer needed
     return result.model_dir

@@ -78,8 +78,11 @@ def tokenize_records(
         if not warned and prompt:
             joint = tokenizer(prompt + completion, add_special_tokens=False)["input_ids"]
             if joint[: len(prompt_ids)] != prompt_ids:
-                warnings.warn("tokenised prompt is not a prefix of prompt+completion; "
-                              "generation will see other ids than training", stacklevel=2)
+                warnings.warn(
+                    "tokenised prompt is not a prefix of prompt+completion; "
+                    "generation will see other ids than training",
+                    stacklevel=2,
+                )
                 warned = True
         out.examples.append(TokenizedExample(record.id, ids, len(prompt_ids)))
     return out

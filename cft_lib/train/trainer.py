@@ -75,12 +75,13 @@ def global_batches(examples: list[TokenizedExample], config: TrainConfig) -> lis
     size = config.global_batch_size
     if config.batching == "grouped" and config.group_window > 1:
         mega = size * config.group_window
-        order = [e for i in range(0, len(order), mega)
-                 for e in sorted(order[i:i + mega], key=lambda e: len(e.input_ids))]
-        batches = [order[i:i + size] for i in range(0, len(order), size)]
+        order = [
+            e for i in range(0, len(order), mega) for e in sorted(order[i : i + mega], key=lambda e: len(e.input_ids))
+        ]
+        batches = [order[i : i + size] for i in range(0, len(order), size)]
         rng.shuffle(batches)
         return batches
-    return [order[i:i + size] for i in range(0, len(order), size)]
+    return [order[i : i + size] for i in range(0, len(order), size)]
 
 
 def validation_steps(total: int, count: int) -> set[int]:
@@ -122,8 +123,7 @@ def train(
     # split_batches: a global batch is shared out among the processes (not one batch per process),
     # so the learning-rate schedule advances once per optimizer step, not once per process.
     precision = resolve_precision(config.mixed_precision)
-    accelerator = Accelerator(mixed_precision=precision,
-                              dataloader_config=DataLoaderConfiguration(split_batches=True))
+    accelerator = Accelerator(mixed_precision=precision, dataloader_config=DataLoaderConfiguration(split_batches=True))
     _configure_deepspeed(accelerator, config)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     model.config.use_cache = False
@@ -131,8 +131,10 @@ def train(
     batches = global_batches(examples, config)
     total_steps = len(batches)
     scheduler = get_scheduler(
-        config.lr_scheduler, optimizer,
-        num_warmup_steps=round(config.warmup_ratio * total_steps), num_training_steps=total_steps,
+        config.lr_scheduler,
+        optimizer,
+        num_warmup_steps=round(config.warmup_ratio * total_steps),
+        num_training_steps=total_steps,
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     rank, world = accelerator.process_index, accelerator.num_processes
@@ -148,8 +150,10 @@ def train(
             accelerator.load_state(str(checkpoint))
         except Exception as error:  # a damaged checkpoint: never train on from half-loaded state
             checkpoints.clear(out_dir)
-            raise CftError(f"{checkpoint}: could not load this training checkpoint ({error}); it was "
-                               "removed, so running the same command again starts this training afresh") from error
+            raise CftError(
+                f"{checkpoint}: could not load this training checkpoint ({error}); it was "
+                "removed, so running the same command again starts this training afresh"
+            ) from error
         if accelerator.is_main_process:
             checkpoints.restore_best_model(checkpoint, model_dir)
             if log_metrics:
@@ -162,9 +166,10 @@ def train(
     interval = checkpoints.checkpoint_interval_s() if checkpoint_interval_s is None else checkpoint_interval_s
     last_checkpoint = time.monotonic()
 
-    bar = tqdm(total=total_steps, initial=state.step, desc=desc,
-               disable=not progress or not accelerator.is_main_process)
-    for step, batch in enumerate(batches[state.step:], start=state.step + 1):
+    bar = tqdm(
+        total=total_steps, initial=state.step, desc=desc, disable=not progress or not accelerator.is_main_process
+    )
+    for step, batch in enumerate(batches[state.step :], start=state.step + 1):
         model.train()
         started = time.perf_counter()
         # Data parallelism: each process takes every world-th example of the global batch. A process
@@ -179,8 +184,9 @@ def train(
             sync = index == len(parts) - 1
             accelerator.sync_gradients = sync  # DeepSpeed steps its engine on the last micro-batch only
             with contextlib.nullcontext() if sync else accelerator.no_sync(model):
-                inputs = {k: v.to(accelerator.device) if torch.is_tensor(v) else v
-                          for k, v in part.model_inputs().items()}
+                inputs = {
+                    k: v.to(accelerator.device) if torch.is_tensor(v) else v for k, v in part.model_inputs().items()
+                }
                 with accelerator.autocast():
                     logits = model(**inputs).logits
                 # Normalise by the global batch's target tokens: every target token weighs the same,
@@ -202,8 +208,11 @@ def train(
         state.target_tokens += n_target
         state.final_loss = loss_total
         state.step = step
-        metrics = {"train/loss": loss_total, "train/lr": scheduler.get_last_lr()[0],
-                   "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9)}
+        metrics = {
+            "train/loss": loss_total,
+            "train/lr": scheduler.get_last_lr()[0],
+            "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9),
+        }
         if validate is not None and step in validation_at:
             bar.set_postfix_str(f"validating at step {step}", refresh=True)  # the bar would look frozen
             score = _from_main_process(accelerator, validate(accelerator.unwrap_model(model), tokenizer))
@@ -227,10 +236,20 @@ def train(
     bar.close()
     if not validation_at:
         _save(accelerator, model, tokenizer, model_dir)
-    return TrainResult(model_dir, total_steps, state.examples, state.target_tokens,
-                       state.real_tokens / max(state.train_time, 1e-9), state.final_loss,
-                       state.best_step, state.best_score, state.validation, resumed_from, precision,
-                       accelerator.num_processes)
+    return TrainResult(
+        model_dir,
+        total_steps,
+        state.examples,
+        state.target_tokens,
+        state.real_tokens / max(state.train_time, 1e-9),
+        state.final_loss,
+        state.best_step,
+        state.best_score,
+        state.validation,
+        resumed_from,
+        precision,
+        accelerator.num_processes,
+    )
 
 
 def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:
@@ -245,8 +264,11 @@ def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:
         return
     world = int(os.environ.get("WORLD_SIZE", accelerator.num_processes))
     plugin.deepspeed_config.update(
-        train_micro_batch_size_per_gpu=config.micro_batch_size, gradient_accumulation_steps=1,
-        train_batch_size=config.micro_batch_size * world, gradient_clipping=config.max_grad_norm or 0.0)
+        train_micro_batch_size_per_gpu=config.micro_batch_size,
+        gradient_accumulation_steps=1,
+        train_batch_size=config.micro_batch_size * world,
+        gradient_clipping=config.max_grad_norm or 0.0,
+    )
     if plugin.zero_stage == 3:  # saving the kept model gathers the shards into one state dict
         plugin.deepspeed_config.setdefault("zero_optimization", {})["stage3_gather_16bit_weights_on_model_save"] = True
 

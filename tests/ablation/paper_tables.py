@@ -19,7 +19,7 @@ def _rows_after(lines: list[str], header_start: str) -> tuple[list[str], list[li
     """The header's cells and the tab-separated rows under it, up to the first blank line."""
     index = next(i for i, line in enumerate(lines) if line.startswith(header_start))
     rows = []
-    for line in lines[index + 1:]:
+    for line in lines[index + 1 :]:
         if not line.strip():
             break
         rows.append(line.split("\t"))
@@ -67,8 +67,12 @@ def read_tables(text: str) -> dict[str, Numbers]:
     out = {}
     for row in rows:
         for label, value in zip(header[1:], row[1:], strict=False):
-            _put(out, row[0].strip(), label.strip(), _number(value) if row[0] not in ("Data Size",
-                                                                                      "GPU Hours (H100)") else None)
+            _put(
+                out,
+                row[0].strip(),
+                label.strip(),
+                _number(value) if row[0] not in ("Data Size", "GPU Hours (H100)") else None,
+            )
     tables["Table 5"] = out
 
     header, rows = _rows_after(lines, "Task\tMetaMathQA")  # Table 6: a dataset header over SFT/CFT
@@ -88,8 +92,11 @@ def read_tables(text: str) -> dict[str, Numbers]:
         tables[name] = out
 
     header, rows = _rows_after(lines, "Method\tTemperature\tMATH")  # Table 9
-    short = {"Direct inference": "Direct", "Single-pass self-critique": "Single-pass",
-             "Two-stage self-critique": "Two-stage"}
+    short = {
+        "Direct inference": "Direct",
+        "Single-pass self-critique": "Single-pass",
+        "Two-stage self-critique": "Two-stage",
+    }
     out = {}
     method = ""
     for row in rows:

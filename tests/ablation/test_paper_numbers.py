@@ -20,8 +20,10 @@ PAPER = HERE.parents[2] / "shared" / "paper" / "critique-fine-tuning.txt"
 def test_spec_numbers_are_the_papers(ablation):
     spec = ablation.spec
     if spec.table == "Figure 2":  # no table: the curves' end points as the text states them
-        assert spec.paper == {"MATH": {"SFT-V": 60.0, "SFT-G": 70.0, "CFT": 80.0},
-                              "Minerva-Math": {"SFT-V": 20.0, "SFT-G": 20.0, "CFT": 40.0}}
+        assert spec.paper == {
+            "MATH": {"SFT-V": 60.0, "SFT-G": 70.0, "CFT": 80.0},
+            "Minerva-Math": {"SFT-V": 20.0, "SFT-G": 20.0, "CFT": 40.0},
+        }
         return
     ours = {b: {label: v for label, v in values.items() if v is not None} for b, values in spec.paper.items()}
     assert ours == CHECKED[spec.table]  # every number, and no cell or benchmark left out
@@ -31,5 +33,9 @@ def test_spec_numbers_are_the_papers(ablation):
 def test_checked_list_is_read_from_the_paper():
     text = PAPER.read_text()
     assert read_tables(text) == CHECKED
-    assert "approximately 80% accuracy on MATH compared to SFT-G’s 70% and SFT-V’s 60%, and 40% accuracy on " \
-           "Minerva-Math com" in text and "both SFT variants’ 20%" in text
+    assert (
+        "approximately 80% accuracy on MATH compared to SFT-G’s 70% and SFT-V’s 60%, and 40% accuracy on "
+        "Minerva-Math com"
+        in text
+        and "both SFT variants’ 20%" in text
+    )

@@ -51,12 +51,17 @@ def _write(tmp_path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("replacement, expected", [
-    ("  - label: GPT-4o-mini\n    method: cft\n    techer: gpt-4o-mini\n",
-     ["cells[1].techer", "unknown key", "Did you mean 'teacher'?"]),
-    ("  - label: GPT-4o-mini\n    method: cft\n    temperature: hot\n", ["cells[1].temperature", "'hot'"]),
-    ("  - label: GPT-4o-mini\n    method: cfft\n", ["cells[1].method", "'cfft' is not allowed", "'sft-verified'"]),
-])
+@pytest.mark.parametrize(
+    "replacement, expected",
+    [
+        (
+            "  - label: GPT-4o-mini\n    method: cft\n    techer: gpt-4o-mini\n",
+            ["cells[1].techer", "unknown key", "Did you mean 'teacher'?"],
+        ),
+        ("  - label: GPT-4o-mini\n    method: cft\n    temperature: hot\n", ["cells[1].temperature", "'hot'"]),
+        ("  - label: GPT-4o-mini\n    method: cfft\n", ["cells[1].method", "'cfft' is not allowed", "'sft-verified'"]),
+    ],
+)
 def test_schema_errors_name_file_key_and_allowed_values(tmp_path, replacement, expected):
     path = _write(tmp_path, replacement)
     with pytest.raises(SpecError) as error:
@@ -82,8 +87,14 @@ def test_unbound_names_are_reported_with_what_the_profile_binds(tmp_path):
 def test_bad_spec_fails_before_anything_is_written(tmp_path):
     path = _write(tmp_path, "  - label: GPT-4o-mini\n    method: cft\n    techer: gpt-4o-mini\n")
     env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'store.db'}", CFT_HOME=str(tmp_path / "home"))
-    done = subprocess.run([sys.executable, "-m", "cft_lib.cli", "ablation", str(path)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cft_lib.cli", "ablation", str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "cells[1].techer" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "store.db").exists() and not (tmp_path / "home").exists()

@@ -78,16 +78,23 @@ def test_new_knobs_at_their_default_leave_fingerprints_alone():
     assert figure.train.fingerprint != cell.train.fingerprint
 
 
-@pytest.mark.parametrize("replacement, expected", [
-    ("hypotheses:\n  - {claim: x, better: [GPT-4o-1121], worse: [SFT-verified]}\n",
-     ["hypotheses[0].better", "GPT-4o-1121", "GPT-4o-1120"]),
-    ("hypotheses:\n  - {claim: x, better: [GPT-4o-1120], worse: [SFT-verified], benchmark: MATH5}\n",
-     ["hypotheses[0].benchmark", "MATH5"]),
-    ("references: [GPT-4o-mini]\nhypotheses: []\n", ["references", "also a cell"]),
-])
+@pytest.mark.parametrize(
+    "replacement, expected",
+    [
+        (
+            "hypotheses:\n  - {claim: x, better: [GPT-4o-1121], worse: [SFT-verified]}\n",
+            ["hypotheses[0].better", "GPT-4o-1121", "GPT-4o-1120"],
+        ),
+        (
+            "hypotheses:\n  - {claim: x, better: [GPT-4o-1120], worse: [SFT-verified], benchmark: MATH5}\n",
+            ["hypotheses[0].benchmark", "MATH5"],
+        ),
+        ("references: [GPT-4o-mini]\nhypotheses: []\n", ["references", "also a cell"]),
+    ],
+)
 def test_table_parts_name_only_what_the_spec_has(tmp_path, replacement, expected):
     text = (ROOT / "ablations" / "teacher_model.yaml").read_text()
-    text = text[:text.index("hypotheses:")] + replacement
+    text = text[: text.index("hypotheses:")] + replacement
     path = tmp_path / "broken.yaml"
     path.write_text(text)
     with pytest.raises(SpecError) as error:

@@ -16,8 +16,10 @@ TEACHER = TeacherConfig(error_rate=0.2, seed=3)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("CFT_HOME", str(tmp_path_factory.mktemp("home")))
-    return {v: build_dataset(DataConfig(variant=v, size=400, teacher=TEACHER), progress=False)
-            for v in ("sft", "sft-verified", "sft-teacher", "cft", "cft-shuffled")}
+    return {
+        v: build_dataset(DataConfig(variant=v, size=400, teacher=TEACHER), progress=False)
+        for v in ("sft", "sft-verified", "sft-teacher", "cft", "cft-shuffled")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def test_cft_records_use_the_papers_strings_exactly(built):
         assert record.instruction == "Please critique whether the following solution to the question is correct."
         assert record.input.startswith("Question:\n") and "\n\nSolution:\n" in record.input
         assert record.input.endswith("\n")
-        question, response = record.input[len("Question:\n"):-1].split("\n\nSolution:\n")
+        question, response = record.input[len("Question:\n") : -1].split("\n\nSolution:\n")
         assert record.input == CFT_INPUT.format(question=question, response=response)
         assert record.output.startswith("Critique:\n")
         assert parse_verdict(record.output) == record.meta["verdict"]

@@ -17,9 +17,17 @@ def _write(path, rows):
 
 
 def test_each_hub_layout_maps_to_question_response_answer(tmp_path):
-    web = _write(tmp_path / "web.jsonl", [{"instruction": "Please critique ...", "output": "Critique: ...",
-                                           "input": "Question:\nWhat is 2+2?\n\nSolution:\n2+2=4\n"},
-                                          {"instruction": "x", "output": "y", "input": "not the CFT layout"}])
+    web = _write(
+        tmp_path / "web.jsonl",
+        [
+            {
+                "instruction": "Please critique ...",
+                "output": "Critique: ...",
+                "input": "Question:\nWhat is 2+2?\n\nSolution:\n2+2=4\n",
+            },
+            {"instruction": "x", "output": "y", "input": "not the CFT layout"},
+        ],
+    )
     examples, skipped = HUB_SOURCES["webinstruct"].sample(10, 0, str(web))
     assert [(e.question, e.response) for e in examples] == [("What is 2+2?", "2+2=4")]
     assert skipped["malformed"] == 1

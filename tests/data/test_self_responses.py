@@ -19,8 +19,9 @@ def test_cft_on_self_generated_responses(small_base_model, tmp_path, monkeypatch
         return out
 
     config = DataConfig(variant="cft", size=16, response_source="self", responder="small-base-greedy")
-    built = build_dataset(config, progress=False, truth=lambda e: e.response.strip().endswith(f"{{{e.answer}}}."),
-                          respond=respond)
+    built = build_dataset(
+        config, progress=False, truth=lambda e: e.response.strip().endswith(f"{{{e.answer}}}."), respond=respond
+    )
     records = read_training_records(built.path)
     assert len(generated) == 16
     assert built.stats["built"] + sum(built.stats["skipped"].values()) == 16

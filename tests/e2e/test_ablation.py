@@ -18,14 +18,24 @@ MEASURED = re.compile(r"\d+\.\d \[\d+\.\d, \d+\.\d\]")  # ours: the value and it
 
 
 def _env(workdir: Path) -> dict[str, str]:
-    return dict(os.environ, OMP_WAIT_POLICY="PASSIVE", CFT_HOME=str(workdir / ".cft"),
-                MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}")
+    return dict(
+        os.environ,
+        OMP_WAIT_POLICY="PASSIVE",
+        CFT_HOME=str(workdir / ".cft"),
+        MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}",
+    )
 
 
 def _ablation(workdir: Path, extra_env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cft_lib.cli", "ablation", "teacher_model", "--profile",
-                             str(PROFILE)], cwd=workdir, env=_env(workdir) | (extra_env or {}),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cft_lib.cli", "ablation", "teacher_model", "--profile", str(PROFILE)],
+        cwd=workdir,
+        env=_env(workdir) | (extra_env or {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
 
 
 def _client(workdir: Path):
@@ -116,8 +126,9 @@ def test_killed_ablation_resumes_without_retraining_finished_cells(tmp_path):
         time.sleep(0.05)
     first.wait(timeout=60)
     assert killed, "never caught the second cell training"
-    finished_before = {r.data.tags["cft.cell"]: r.info.run_id for r in _cell_runs(tmp_path)
-                       if r.info.status == "FINISHED"}
+    finished_before = {
+        r.data.tags["cft.cell"]: r.info.run_id for r in _cell_runs(tmp_path) if r.info.status == "FINISHED"
+    }
     assert set(finished_before) == {"SFT-verified"}
 
     rerun = _ablation(tmp_path, every_step)

@@ -16,13 +16,16 @@ pytestmark = pytest.mark.slow
 PROFILE = Path(__file__).with_name("micro_profile.yaml")
 
 TABLE = {
-    "table": "Table 9", "title": "micro table",
+    "table": "Table 9",
+    "title": "micro table",
     "defaults": {"base_model": "qwen2.5-math-7b", "dataset": "webinstruct", "teacher": "gpt-4o-2024-11-20"},
     "references": ["Someone else's model"],
-    "cells": [{"label": "Base", "method": "base"},
-              {"label": "CFT", "method": "cft"},
-              {"label": "CFT two-stage", "method": "cft", "inference": "two-stage", "temperature": 0.6},
-              {"label": "General CFT", "base_model": "qwen2.5-7b", "method": "cft"}],
+    "cells": [
+        {"label": "Base", "method": "base"},
+        {"label": "CFT", "method": "cft"},
+        {"label": "CFT two-stage", "method": "cft", "inference": "two-stage", "temperature": 0.6},
+        {"label": "General CFT", "base_model": "qwen2.5-7b", "method": "cft"},
+    ],
     "benchmarks": ["MATH", "GSM8K"],
     "layout": {"rows": "cell", "columns": "benchmark", "extra": ["AVG"], "info": ["data", "compute"]},
     "paper": {"MATH": {"Base": 55.4, "CFT": 80.2, "Someone else's model": 70.0}},
@@ -30,7 +33,8 @@ TABLE = {
     "hypotheses": [{"claim": "CFT beats the base", "better": ["CFT"], "worse": ["Base"]}],
 }
 FIGURE = {
-    "table": "Figure 2", "title": "micro curves",
+    "table": "Figure 2",
+    "title": "micro curves",
     "defaults": {"base_model": "qwen2.5-math-7b", "dataset": "webinstruct", "teacher": "gpt-4o-2024-11-20"},
     "cells": [{"label": "SFT-V", "method": "sft-verified"}, {"label": "CFT", "method": "cft"}],
     "benchmarks": ["MATH"],
@@ -48,19 +52,31 @@ def test_all_tables_run_once_and_index(tmp_path):
     (profiles / "micro.yaml").write_text(yaml.safe_dump(profile))
     (tmp_path / "ablations" / "micro_table.yaml").write_text(yaml.safe_dump(TABLE, sort_keys=False))
     (tmp_path / "ablations" / "micro_figure.yaml").write_text(yaml.safe_dump(FIGURE, sort_keys=False))
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", CFT_HOME=str(tmp_path / ".cft"),
-               MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    env = dict(
+        os.environ,
+        OMP_WAIT_POLICY="PASSIVE",
+        CFT_HOME=str(tmp_path / ".cft"),
+        MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
 
     def cft(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "cft_lib.cli", *args], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=1200)
+        done = subprocess.run(
+            [sys.executable, "-m", "cft_lib.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         return done.stdout
 
     dry = cft("ablation", "--all", "--profile", "micro", "--dry-run")
     # the two-stage cell evaluates Table CFT's model: 6 cells, 4 trainings
-    assert "2 specs: 6 cells in total, 6 unique cell fingerprints (each evaluated once), 4 unique trainings, 2 tiny " \
+    assert (
+        "2 specs: 6 cells in total, 6 unique cell fingerprints (each evaluated once), 4 unique trainings, 2 tiny "
         "base model(s)" in " ".join(dry.split())
+    )
     out = cft("ablation", "--all", "--profile", "micro")
     assert "pre-training 2 tiny base model(s), 2 at a time" in out
 
@@ -91,8 +107,9 @@ def test_all_tables_run_once_and_index(tmp_path):
     two_stage = next(r for r in cells if r.data.tags["cft.cell"] == "CFT two-stage")
     assert 1.0 <= two_stage.data.metrics["selfcritique/mean_attempts"] <= 3.0
     assert two_stage.data.params["eval.inference.mode"] == "two-stage"
-    parent = client.search_runs([client.get_experiment_by_name("cft/micro_figure").experiment_id],
-                                "tags.`cft.stage` = 'ablation'")[0]
+    parent = client.search_runs(
+        [client.get_experiment_by_name("cft/micro_figure").experiment_id], "tags.`cft.stage` = 'ablation'"
+    )[0]
     assert "report/figure2.png" in [a.path for a in client.list_artifacts(parent.info.run_id, "report")]
     # a second --all does nothing but reuse
     again = cft("ablation", "--all", "--profile", "micro")

@@ -12,15 +12,32 @@ pytestmark = pytest.mark.integration
 
 def _cft(*args: str, cwd) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "cft_lib.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "cft_lib.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_train_then_evaluate_land_in_mlflow(small_base_model, session_home):
-    done = _cft("train", "--method", "cft", "--base-model", str(small_base_model), "--size", "96", "--lr", "1e-4",
-                "--global-batch-size", "16", "--num-validations", "2", "--val-limit", "20", cwd=session_home)
+    done = _cft(
+        "train",
+        "--method",
+        "cft",
+        "--base-model",
+        str(small_base_model),
+        "--size",
+        "96",
+        "--lr",
+        "1e-4",
+        "--global-batch-size",
+        "16",
+        "--num-validations",
+        "2",
+        "--val-limit",
+        "20",
+        cwd=session_home,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout[done.stdout.index("{"):])
+    summary = json.loads(done.stdout[done.stdout.index("{") :])
     assert summary["steps"] == 6 and os.path.isdir(summary["model_dir"])
 
     done = _cft("evaluate", "--model", summary["model_dir"], "--limit", "10", cwd=session_home)

@@ -17,15 +17,18 @@ pytestmark = pytest.mark.integration
 
 
 def _teacher(server: str, small_base_model) -> TeacherConfig:
-    return TeacherConfig(kind="llm", name="tiny-served", model=str(small_base_model), base_url=server,
-                         max_tokens=48, concurrency=4)
+    return TeacherConfig(
+        kind="llm", name="tiny-served", model=str(small_base_model), base_url=server, max_tokens=48, concurrency=4
+    )
 
 
 def test_cft_build_of_200_records_accounts_for_every_record(server, small_base_model, tmp_path, monkeypatch):
     monkeypatch.setenv("CFT_HOME", str(tmp_path / "home"))
     source = tmp_path / "noisy.jsonl"
-    rows = [{"id": e.id, "question": e.question, "response": e.response, "answer": e.answer}
-            for _, e in micro_sources.get("micro-web").sample(198, seed=3)]
+    rows = [
+        {"id": e.id, "question": e.question, "response": e.response, "answer": e.answer}
+        for _, e in micro_sources.get("micro-web").sample(198, seed=3)
+    ]
     lines = [json.dumps(r) for r in rows] + ['{"question": "no response field"}', "not json at all"]
     source.write_text("\n".join(lines) + "\n")
     config = DataConfig(source=str(source), variant="cft", size=200, teacher=_teacher(server, small_base_model))
@@ -47,12 +50,37 @@ def test_cft_build_of_200_records_accounts_for_every_record(server, small_base_m
 
 def test_api_key_is_written_nowhere(server, small_base_model, tmp_path):
     secret = "sk-cftlab-SENTINEL-7f3a9c"
-    env = dict(os.environ, OPENAI_API_KEY=secret, CFT_HOME=str(tmp_path / "home"),
-               MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    done = subprocess.run([sys.executable, "-m", "cft_lib.cli", "build-data", "--variant", "cft", "--size", "12",
-                           "--teacher-model", str(small_base_model), "--teacher-base-url", server,
-                           "--teacher-max-tokens", "32", "--out", str(tmp_path / "out")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    env = dict(
+        os.environ,
+        OPENAI_API_KEY=secret,
+        CFT_HOME=str(tmp_path / "home"),
+        MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cft_lib.cli",
+            "build-data",
+            "--variant",
+            "cft",
+            "--size",
+            "12",
+            "--teacher-model",
+            str(small_base_model),
+            "--teacher-base-url",
+            server,
+            "--teacher-max-tokens",
+            "32",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert secret not in done.stdout + done.stderr
     files = [p for p in Path(tmp_path).rglob("*") if p.is_file()]

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_served_model_extracts_the_same_answers_as_in_process(server, small_base_model):
-    config = EvalConfig(benchmarks=("micro-easy", "micro-hard"), limit=20,
-                        generation=GenerationConfig(max_new_tokens=48, batch_size=20))
+    config = EvalConfig(
+        benchmarks=("micro-easy", "micro-hard"), limit=20, generation=GenerationConfig(max_new_tokens=48, batch_size=20)
+    )
     local = evaluate(HFBackend.from_pretrained(small_base_model, progress=False), config)
     remote = evaluate(OpenAIBackend(server, str(small_base_model), concurrency=4, progress=False), config)
     same = sum(a["extracted"] == b["extracted"] for a, b in zip(local.records, remote.records, strict=True))
@@ -26,10 +27,31 @@ def test_served_model_extracts_the_same_answers_as_in_process(server, small_base
 
 def test_cli_evaluate_through_the_server_logs_backend_without_the_key(server, small_base_model, session_home):
     env = dict(os.environ, OPENAI_API_KEY="sk-test-SECRET-123456")
-    done = subprocess.run([sys.executable, "-m", "cft_lib.cli", "evaluate", "--model", str(small_base_model),
-                           "--backend", "openai", "--base-url", server, "--limit", "5", "--max-new-tokens", "32",
-                           "--experiment", "cft/evaluate-openai"], cwd=session_home, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cft_lib.cli",
+            "evaluate",
+            "--model",
+            str(small_base_model),
+            "--backend",
+            "openai",
+            "--base-url",
+            server,
+            "--limit",
+            "5",
+            "--max-new-tokens",
+            "32",
+            "--experiment",
+            "cft/evaluate-openai",
+        ],
+        cwd=session_home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     from mlflow.tracking import MlflowClient
 
@@ -46,8 +68,12 @@ def test_two_stage_self_critique_through_the_server(server, small_base_model):
     """Table 9's two-stage mode needs nothing but chat calls: it runs unchanged on a served model."""
     from cft_lib.eval.inference import InferenceConfig
 
-    config = EvalConfig(benchmarks=("micro-easy",), limit=6, inference=InferenceConfig("two-stage", max_attempts=2),
-                        generation=GenerationConfig(max_new_tokens=32, temperature=0.6, seed=1, batch_size=6))
+    config = EvalConfig(
+        benchmarks=("micro-easy",),
+        limit=6,
+        inference=InferenceConfig("two-stage", max_attempts=2),
+        generation=GenerationConfig(max_new_tokens=32, temperature=0.6, seed=1, batch_size=6),
+    )
     result = evaluate(OpenAIBackend(server, str(small_base_model), concurrency=4, progress=False), config)
     for record in result.records:
         assert 1 <= record["attempts"] <= 2

@@ -27,11 +27,24 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = Path(__file__).with_name("micro_profile.yaml")
 DEFAULTS = {"base_model": "qwen2.5-math-7b", "dataset": "webinstruct", "teacher": "gpt-4o-2024-11-20"}
-SPEC_A = {"table": "Table A", "title": "first", "defaults": DEFAULTS, "benchmarks": ["MATH", "GSM8K"],
-          "cells": [{"label": "Base", "method": "base"}, {"label": "CFT", "method": "cft"}]}
-SPEC_B = {"table": "Table B", "title": "second", "defaults": DEFAULTS, "benchmarks": ["MATH", "GSM8K"],
-          "cells": [{"label": "Base", "method": "base"}, {"label": "SFT", "method": "sft"},
-                    {"label": "CFT", "method": "cft"}]}
+SPEC_A = {
+    "table": "Table A",
+    "title": "first",
+    "defaults": DEFAULTS,
+    "benchmarks": ["MATH", "GSM8K"],
+    "cells": [{"label": "Base", "method": "base"}, {"label": "CFT", "method": "cft"}],
+}
+SPEC_B = {
+    "table": "Table B",
+    "title": "second",
+    "defaults": DEFAULTS,
+    "benchmarks": ["MATH", "GSM8K"],
+    "cells": [
+        {"label": "Base", "method": "base"},
+        {"label": "SFT", "method": "sft"},
+        {"label": "CFT", "method": "cft"},
+    ],
+}
 
 
 @pytest.fixture
@@ -40,10 +53,23 @@ def mlflow_server(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        ["mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--artifacts-destination", str(tmp_path / "artifacts")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination",
+            str(tmp_path / "artifacts"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -61,24 +87,32 @@ def mlflow_server(tmp_path):
 
 
 def _rest(url: str, path: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"{url}/api/2.0/mlflow/{path}", method="POST" if body else "GET",
-                                     data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/api/2.0/mlflow/{path}",
+        method="POST" if body else "GET",
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 
 def _runs(url: str, experiment: str) -> list[dict]:
     found = _rest(url, f"experiments/get-by-name?experiment_name={experiment}")["experiment"]
-    return _rest(url, "runs/search", {"experiment_ids": [found["experiment_id"]], "max_results": 200,
-                                      "filter": "attributes.status = 'FINISHED'"}).get("runs", [])
+    return _rest(
+        url,
+        "runs/search",
+        {"experiment_ids": [found["experiment_id"]], "max_results": 200, "filter": "attributes.status = 'FINISHED'"},
+    ).get("runs", [])
 
 
 def _as_dicts(run: dict) -> tuple[dict, dict, dict]:
     data = run["data"]
-    return ({t["key"]: t["value"] for t in data.get("tags", [])},
-            {p["key"]: p["value"] for p in data.get("params", [])},
-            {m["key"]: m["value"] for m in data.get("metrics", [])})
+    return (
+        {t["key"]: t["value"] for t in data.get("tags", [])},
+        {p["key"]: p["value"] for p in data.get("params", [])},
+        {m["key"]: m["value"] for m in data.get("metrics", [])},
+    )
 
 
 def test_every_cell_of_two_overlapping_specs_is_in_its_experiment(tmp_path, mlflow_server):
@@ -89,8 +123,13 @@ def test_every_cell_of_two_overlapping_specs_is_in_its_experiment(tmp_path, mlfl
     shutil.copy(PROFILE, project / "ablations" / "profiles" / "micro.yaml")
     (project / "ablations" / "table_a.yaml").write_text(yaml.safe_dump(SPEC_A, sort_keys=False))
     (project / "ablations" / "table_b.yaml").write_text(yaml.safe_dump(SPEC_B, sort_keys=False))
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", CFT_HOME=str(tmp_path / ".cft"),
-               MLFLOW_TRACKING_URI=mlflow_server, TQDM_DISABLE="1")
+    env = dict(
+        os.environ,
+        OMP_WAIT_POLICY="PASSIVE",
+        CFT_HOME=str(tmp_path / ".cft"),
+        MLFLOW_TRACKING_URI=mlflow_server,
+        TQDM_DISABLE="1",
+    )
 
     def run(*command: str) -> str:
         done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=1200)
@@ -113,15 +152,19 @@ def test_every_cell_of_two_overlapping_specs_is_in_its_experiment(tmp_path, mlfl
     cell_runs: dict[str, dict[str, tuple]] = {}
     for spec, labels in (("table_a", {"Base", "CFT"}), ("table_b", {"Base", "SFT", "CFT"})):
         runs = [(r["info"]["run_id"], *_as_dicts(r)) for r in _runs(mlflow_server, f"cft/{spec}")]
-        cells = {tags["cft.cell"]: (run_id, tags, params, metrics) for run_id, tags, params, metrics in runs
-                 if tags.get("cft.stage") in ("cell", "reused-cell")}
+        cells = {
+            tags["cft.cell"]: (run_id, tags, params, metrics)
+            for run_id, tags, params, metrics in runs
+            if tags.get("cft.stage") in ("cell", "reused-cell")
+        }
         cell_runs[spec] = cells
         assert set(cells) == labels, spec
         for label, (run_id, _, params, metrics) in cells.items():
             assert metrics["micro-medium/accuracy"] >= 0 and metrics["avg/accuracy"] >= 0, (spec, label)
             assert params["spec"] == spec and params["eval.generation.max_new_tokens"] == "64", (spec, label)
-            resolved = json.loads(Path(client.download_artifacts(run_id, "config/resolved.json",
-                                                                 str(tmp_path / run_id))).read_text())
+            resolved = json.loads(
+                Path(client.download_artifacts(run_id, "config/resolved.json", str(tmp_path / run_id))).read_text()
+            )
             missing = [k for k in flatten(resolved) if k not in params]
             assert not missing, (spec, label, missing)
             if label != "Base":

@@ -12,8 +12,9 @@ from cft_lib.llm.hf import HFBackend
 
 def test_records_and_scores_are_consistent(small_base_model):
     backend = HFBackend.from_pretrained(small_base_model, progress=False)
-    config = EvalConfig(benchmarks=("micro-easy", "micro-hard"), limit=8,
-                        generation=GenerationConfig(max_new_tokens=40, batch_size=5))
+    config = EvalConfig(
+        benchmarks=("micro-easy", "micro-hard"), limit=8, generation=GenerationConfig(max_new_tokens=40, batch_size=5)
+    )
     result = evaluate(backend, config)
     assert [s.benchmark for s in result.scores] == ["micro-easy", "micro-hard"]
     assert [s.n for s in result.scores] == [8, 8]

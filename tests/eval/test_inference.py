@@ -30,8 +30,9 @@ class ScriptedBackend:
                 outputs.append("1. fine." if question in self.mute else f"1. ...\nCritique Conclusion: {verdict}")
             else:
                 outputs.append(f"so \\boxed{{{user}-{config.seed + 1}}}")
-        kind = "critique" if conversations and conversations[0][-1]["content"].startswith("Please critique") \
-            else "solve"
+        kind = (
+            "critique" if conversations and conversations[0][-1]["content"].startswith("Please critique") else "solve"
+        )
         self.calls.append((kind, len(conversations), config.temperature))
         return outputs
 
@@ -85,12 +86,18 @@ def test_evaluate_grades_every_attempt_and_reports_the_judge(tmp_path):
 
         def generate(self, conversations, config):
             if conversations[0][-1]["content"].startswith("Please critique"):
-                return ["Conclusion: wrong" if "\\boxed{-1}" in c[-1]["content"] else "Conclusion: right"
-                        for c in conversations]
+                return [
+                    "Conclusion: wrong" if "\\boxed{-1}" in c[-1]["content"] else "Conclusion: right"
+                    for c in conversations
+                ]
             return ["\\boxed{-1}"] * len(conversations) if config.seed == 0 else [""] * len(conversations)
 
-    config = EvalConfig(benchmarks=("micro-easy",), limit=5, generation=GenerationConfig(temperature=0.1),
-                        inference=InferenceConfig("two-stage", 4))
+    config = EvalConfig(
+        benchmarks=("micro-easy",),
+        limit=5,
+        generation=GenerationConfig(temperature=0.1),
+        inference=InferenceConfig("two-stage", 4),
+    )
     result = evaluate(Judge({}), config)
     record = result.records[0]
     assert record["attempts"] == 2 and record["attempt_correct"] == [False, False]

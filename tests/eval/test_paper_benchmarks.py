@@ -68,8 +68,16 @@ def test_stated_answers_read_bold_first_and_last_sentences():
 
 @needs_data
 def test_loaders_read_questions_and_golds():
-    for name, expected in (("math", 5000), ("math500", 500), ("minerva_math", 272), ("gsm8k", 1319),
-                           ("olympiadbench", 675), ("aime24", 30), ("amc23", 40), ("theoremqa", 800)):
+    for name, expected in (
+        ("math", 5000),
+        ("math500", 500),
+        ("minerva_math", 272),
+        ("gsm8k", 1319),
+        ("olympiadbench", 675),
+        ("aime24", 30),
+        ("amc23", 40),
+        ("theoremqa", 800),
+    ):
         items = PAPER_BENCHMARKS[name].load(data_dir=DATA)
         assert len(items) == expected, name
         assert all(item.question and item.answer for item in items), name
@@ -107,8 +115,16 @@ def test_extraction_fallbacks():
 def test_multiple_choice_order_is_seeded_and_gold_follows_the_correct_option():
     from cft_lib.eval.paper_benchmarks import MULTIPLE_CHOICE
 
-    rows = [{"Question": f"Q{i}?", "Correct Answer": f"right{i}", "Incorrect Answer 1": "a",
-             "Incorrect Answer 2": "b", "Incorrect Answer 3": "c"} for i in range(40)]
+    rows = [
+        {
+            "Question": f"Q{i}?",
+            "Correct Answer": f"right{i}",
+            "Incorrect Answer 1": "a",
+            "Incorrect Answer 2": "b",
+            "Incorrect Answer 3": "c",
+        }
+        for i in range(40)
+    ]
     items = MULTIPLE_CHOICE["gpqa_diamond"].items_from_rows(rows)
     assert items == MULTIPLE_CHOICE["gpqa_diamond"].items_from_rows(rows)  # same seed, same order
     for i, item in enumerate(items):

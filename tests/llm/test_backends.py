@@ -14,12 +14,14 @@ from tests.support.openai_stub import StubEndpoint
 
 
 def test_naming_backends_and_teachers_loads_no_torch():
-    code = ("import sys, cft_lib.llm.base as llm, cft_lib.teachers.config, cft_lib.eval.evaluate, "
-            "cft_lib.eval.benchmarks, cft_lib.data.builders\n"
-            "from cft_lib.teachers.base import teachers\n"
-            "assert llm.backends.names() == ['hf', 'openai', 'vllm'] and teachers.names() == ['llm', 'oracle']\n"
-            "heavy = [m for m in ('torch', 'transformers', 'vllm', 'openai') if m in sys.modules]\n"
-            "assert not heavy, heavy\n")
+    code = (
+        "import sys, cft_lib.llm.base as llm, cft_lib.teachers.config, cft_lib.eval.evaluate, "
+        "cft_lib.eval.benchmarks, cft_lib.data.builders\n"
+        "from cft_lib.teachers.base import teachers\n"
+        "assert llm.backends.names() == ['hf', 'openai', 'vllm'] and teachers.names() == ['llm', 'oracle']\n"
+        "heavy = [m for m in ('torch', 'transformers', 'vllm', 'openai') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -49,8 +51,10 @@ def test_make_backend_builds_the_registered_openai_backend_and_reports_usage():
         assert isinstance(backend, OpenAIBackend) and backends.get("openai") is OpenAIBackend
         assert backend.describe()["served_model"] == "stub"
         conversations = [[{"role": "user", "content": f"hello {i}"}] for i in range(3)]
-        assert backend.generate(conversations, GenerationConfig(max_new_tokens=8)) == \
-            ["I cannot tell.\nConclusion: wrong [END]"] * 3
+        assert (
+            backend.generate(conversations, GenerationConfig(max_new_tokens=8))
+            == ["I cannot tell.\nConclusion: wrong [END]"] * 3
+        )
         done = backend.complete(conversations[0], GenerationConfig(max_new_tokens=8))
         assert done.prompt_tokens == 100 and done.completion_tokens == len(done.text.split())
     served_as_path = make_backend(BackendConfig(name="openai", base_url=endpoint.base_url), "/m", progress=False)

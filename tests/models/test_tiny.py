@@ -18,8 +18,9 @@ def saved(tmp_path_factory):
     texts = [t for e in EXAMPLES for t in (e.question, e.response, teacher.critique(e.question, e.response))]
     tokenizer = build_tokenizer(collect_vocabulary(texts + ["system\nuser\nassistant"]))
     path = tmp_path_factory.mktemp("tiny")
-    init_tiny_model(tokenizer, TinyArchitecture(hidden_size=64, intermediate_size=128, num_hidden_layers=1), 0) \
-        .save_pretrained(path)
+    init_tiny_model(
+        tokenizer, TinyArchitecture(hidden_size=64, intermediate_size=128, num_hidden_layers=1), 0
+    ).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
@@ -36,8 +37,9 @@ def test_auto_tokenizer_round_trips_text_exactly(saved):
 
 def test_chat_template_matches_qwen_layout(saved):
     tokenizer = AutoTokenizer.from_pretrained(saved)
-    text = tokenizer.apply_chat_template([{"role": "user", "content": "Mia has 3 pens."}], tokenize=False,
-                                         add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Mia has 3 pens."}], tokenize=False, add_generation_prompt=True
+    )
     assert text == "<|im_start|>user\nMia has 3 pens.<|im_end|>\n<|im_start|>assistant\n"
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     assert tokenizer.unk_token_id not in ids

@@ -74,8 +74,16 @@ def _run(cell, scores: dict[str, int]) -> Run:
     for paper_name, right in scores.items():
         ours = cell.benchmark_map[paper_name]
         metrics += [Metric(f"{ours}/accuracy", right / N, 0, 0), Metric(f"{ours}/n", float(N), 0, 0)]
-    info = RunInfo(run_id=uuid.uuid4().hex, experiment_id="0", user_id="test", status="FINISHED", start_time=0,
-                   end_time=1, lifecycle_stage="active", run_name=cell.label)
+    info = RunInfo(
+        run_id=uuid.uuid4().hex,
+        experiment_id="0",
+        user_id="test",
+        status="FINISHED",
+        start_time=0,
+        end_time=1,
+        lifecycle_stage="active",
+        run_name=cell.label,
+    )
     tags = [RunTag("cft.stage", "cell"), RunTag("cft.fingerprint", cell.fingerprint)]
     return Run(info, RunData(metrics=metrics, tags=tags))
 
@@ -101,7 +109,7 @@ def _table(markdown: str, heading: str) -> tuple[list[str], list[list[str]]]:
     lines = markdown.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading))
     block: list[str] = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("|"):
             block.append(line)
         elif block:
@@ -143,8 +151,19 @@ def test_default_layout_has_benchmark_rows_cell_columns_and_the_papers_number_be
     markdown = render(layout_ablation, "cft report layout_spec", cells=_cell_runs(layout_ablation, LAYOUT_SCORES))
     header, rows = _table(markdown, "# Table T:")
 
-    assert header == ["Task", "Base (ours)", "Base (paper)", "SFT (ours)", "SFT (paper)", "SFT-verified (ours)",
-                      "SFT-verified (paper)", "CFT (ours)", "CFT (paper)", f"{DELTA} (ours)", f"{DELTA} (paper)"]
+    assert header == [
+        "Task",
+        "Base (ours)",
+        "Base (paper)",
+        "SFT (ours)",
+        "SFT (paper)",
+        "SFT-verified (ours)",
+        "SFT-verified (paper)",
+        "CFT (ours)",
+        "CFT (paper)",
+        f"{DELTA} (ours)",
+        f"{DELTA} (paper)",
+    ]
     assert [row[0] for row in rows] == ["MATH → micro-medium", "GSM8K → micro-easy", "AIME24*", "**AVG**"]
     table = _by_first_column(header, rows)
     for label, scores in LAYOUT_SCORES.items():
@@ -162,8 +181,9 @@ def test_avg_row_averages_the_bound_benchmarks_and_marks_paper_averages_it_deriv
     avg = _main_table(layout_ablation, markdown)["**AVG**"]
 
     for label, scores in LAYOUT_SCORES.items():  # over MATH and GSM8K only: AIME24 is not bound
-        assert _ci(avg[f"{label} (ours)"])[0] == pytest.approx((_percent(scores["MATH"]) + _percent(scores["GSM8K"]))
-                                                               / 2, abs=0.05)
+        assert _ci(avg[f"{label} (ours)"])[0] == pytest.approx(
+            (_percent(scores["MATH"]) + _percent(scores["GSM8K"])) / 2, abs=0.05
+        )
     assert _ci(avg["SFT-verified (ours)"])[0] == 52.5
     assert avg["SFT (paper)"] == "33.3"  # the paper's own average, printed as is
     assert avg["CFT (paper)"] == "42.9†"  # (45.5 + 70.0 + 13.3) / 3: derived, so marked
@@ -193,7 +213,10 @@ def test_delta_column_is_cft_minus_the_best_sft_on_each_row(layout_ablation):
 
     # the paper's Δ from the paper's numbers: MATH 45.5 − 35.0, GSM8K 70.0 − 65.0, AIME24 13.3 − 10.0
     assert [table[row][paper] for row in ("MATH → micro-medium", "GSM8K → micro-easy", "AIME24*")] == [
-        "10.5", "5.0", "3.3"]
+        "10.5",
+        "5.0",
+        "3.3",
+    ]
     assert "Δ (ours) is the best CFT cell minus the best SFT cell" in markdown
 
 
@@ -256,9 +279,13 @@ def _table2_scores(ablation: Ablation) -> dict[str, dict[str, int]]:
         method, base = cell.choices["method"], cell.choices["base_model"]
         if method == "cft-shuffled":
             continue
-        out[cell.label] = {name: TABLE2_METHOD[method] + TABLE2_BENCHMARK[name]
-                           + (TABLE2_CFT_SHIFT[base] if method == "cft" else 0)
-                           + (3 if method == "sft" and name == "GSM8K" else 0) for name in cell.benchmark_map}
+        out[cell.label] = {
+            name: TABLE2_METHOD[method]
+            + TABLE2_BENCHMARK[name]
+            + (TABLE2_CFT_SHIFT[base] if method == "cft" else 0)
+            + (3 if method == "sft" and name == "GSM8K" else 0)
+            for name in cell.benchmark_map
+        }
     return out
 
 
@@ -363,8 +390,9 @@ def test_a_password_with_a_slash_never_reaches_the_report(tmp_path, monkeypatch)
 # write_report: the same table from runs logged to a real store
 
 
-def test_write_report_reads_the_newest_finished_run_of_each_cell_from_the_store(layout_ablation, tmp_path,
-                                                                                  monkeypatch, store_uri):
+def test_write_report_reads_the_newest_finished_run_of_each_cell_from_the_store(
+    layout_ablation, tmp_path, monkeypatch, store_uri
+):
     import mlflow
 
     from cft_lib.tracking import mlflow_client
@@ -390,8 +418,10 @@ def test_write_report_reads_the_newest_finished_run_of_each_cell_from_the_store(
     path = write_report(layout_ablation, root=tmp_path / "reports")
     assert path == tmp_path / "reports" / "micro_profile" / "layout_spec.md"
     markdown = path.read_text()
-    assert markdown.startswith("<!-- Generated file: do not edit by hand. Regenerate with "
-                               "`cft report layout_spec --profile micro_profile`. -->")
+    assert markdown.startswith(
+        "<!-- Generated file: do not edit by hand. Regenerate with "
+        "`cft report layout_spec --profile micro_profile`. -->"
+    )
     table = _main_table(layout_ablation, markdown)
     assert _ci(table["MATH → micro-medium"]["CFT (ours)"])[0] == 50.0
     assert _ci(table["GSM8K → micro-easy"]["SFT-verified (ours)"])[0] == 75.0

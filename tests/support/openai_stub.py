@@ -34,8 +34,14 @@ _QUESTION_RE = re.compile(r"Question: (.*?)\n\nSolution: (.*)\n$", re.DOTALL)
 class StubEndpoint:
     """The server, started and stopped as a context manager; `log` holds every attempt's outcome."""
 
-    def __init__(self, latency_s: float = 0.0, fault_rate: float = 0.0, slow_s: float = 3.0,
-                 gate: int | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        latency_s: float = 0.0,
+        fault_rate: float = 0.0,
+        slow_s: float = 3.0,
+        gate: int | None = None,
+        seed: int = 0,
+    ) -> None:
         self.latency_s, self.fault_rate, self.slow_s, self.gate, self.seed = latency_s, fault_rate, slow_s, gate, seed
         self.log: list[tuple[str, str]] = []  # (request key, outcome)
         self._attempts: dict[str, int] = {}
@@ -121,11 +127,20 @@ class StubEndpoint:
                     return
                 time.sleep(endpoint.slow_s if outcome == "slow" else endpoint.latency_s)
                 text = endpoint.answer(messages)
-                reply = {"id": key, "object": "chat.completion", "created": 0, "model": body.get("model", ""),
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": text}}],
-                         "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()),
-                                   "total_tokens": 100 + len(text.split())}}
+                reply = {
+                    "id": key,
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", ""),
+                    "choices": [
+                        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                    ],
+                    "usage": {
+                        "prompt_tokens": 100,
+                        "completion_tokens": len(text.split()),
+                        "total_tokens": 100 + len(text.split()),
+                    },
+                }
                 try:
                     self._send(200, reply)
                     # a slow answer reaches no one: the client gave up before it was written

@@ -11,19 +11,20 @@ def test_cache_keys_are_the_ones_existing_caches_hold(tmp_path):
     """A changed key would pay every cached call again: this digest was written before the teacher
     moved onto OpenAIBackend, for the paper's critique sampling."""
     messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]
-    teacher = LLMTeacher("gpt-4o", "gpt-4o-2024-11-20", "http://127.0.0.1:9/v1", tmp_path / "c.sqlite",
-                          progress=False)
+    teacher = LLMTeacher("gpt-4o", "gpt-4o-2024-11-20", "http://127.0.0.1:9/v1", tmp_path / "c.sqlite", progress=False)
     assert teacher.sampling == {"temperature": 0.3, "top_p": 0.95, "max_tokens": 3200}
-    assert teacher._key(messages) == request_key("gpt-4o-2024-11-20", messages, teacher.sampling) == \
-        "d7cfba3daa7b7918d31091a21b620281d24cf8d3f6eabee80c261bb4a5b92694"
+    assert (
+        teacher._key(messages)
+        == request_key("gpt-4o-2024-11-20", messages, teacher.sampling)
+        == "d7cfba3daa7b7918d31091a21b620281d24cf8d3f6eabee80c261bb4a5b92694"
+    )
 
 
 def test_a_second_teacher_on_the_same_cache_pays_nothing(tmp_path):
     examples = [e for _, e in micro_sources.get("micro-web").sample(6, seed=0)]
     pairs = [(e.question, e.response) for e in examples]
     with StubEndpoint() as endpoint:
-        first = LLMTeacher("stub", "stub", endpoint.base_url, tmp_path / "cache.sqlite", concurrency=3,
-                           progress=False)
+        first = LLMTeacher("stub", "stub", endpoint.base_url, tmp_path / "cache.sqlite", concurrency=3, progress=False)
         first.prefetch("critique", pairs)
         assert first.network_calls == 6 and first.prompt_tokens == 600 and first.completion_tokens > 0
         critiques = [first.critique(q, r) for q, r in pairs]

@@ -42,11 +42,27 @@ def test_faults_change_nothing_and_no_answered_request_is_asked_again(tmp_path, 
 def test_a_killed_build_resumes_without_paying_twice(tmp_path):
     env = dict(os.environ, CFT_HOME=str(tmp_path / "home"), MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'm.db'}")
     with StubEndpoint(latency_s=0.05, gate=25) as endpoint:
-        command = [sys.executable, "-m", "cft_lib.cli", "build-data", "--variant", "cft", "--source", "micro-web",
-                   "--size", "60", "--teacher-model", "stub", "--teacher-base-url", endpoint.base_url,
-                   "--teacher-timeout", "5"]
-        first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "cft_lib.cli",
+            "build-data",
+            "--variant",
+            "cft",
+            "--source",
+            "micro-web",
+            "--size",
+            "60",
+            "--teacher-model",
+            "stub",
+            "--teacher-base-url",
+            endpoint.base_url,
+            "--teacher-timeout",
+            "5",
+        ]
+        first = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.time() + 120
         while endpoint.ok_count() < 25 and time.time() < deadline:
             time.sleep(0.05)

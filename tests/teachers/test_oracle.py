@@ -30,8 +30,9 @@ def test_exact_oracle_recomputes_every_step_and_names_the_first_wrong_one():
 def test_measured_critique_error_rate_is_close_to_the_configured_rate():
     for rate in (0.1, 0.3):
         teacher = OracleTeacher(rate, seed=1)
-        wrong = sum(parse_verdict(teacher.critique(e.question, e.response)) != e.meta["response_correct"]
-                    for e in EXAMPLES)
+        wrong = sum(
+            parse_verdict(teacher.critique(e.question, e.response)) != e.meta["response_correct"] for e in EXAMPLES
+        )
         assert abs(wrong / len(EXAMPLES) - rate) <= 0.05, (rate, wrong)
 
 

@@ -29,8 +29,15 @@ def main() -> None:
         losses.append(metrics["train/loss"])
         time.sleep(slow)
 
-    result = train(model_dir, AutoTokenizer.from_pretrained(model_dir), examples, out_dir,
-                   TrainConfig(**json.loads(config_json)), progress=False, log_metrics=log)
+    result = train(
+        model_dir,
+        AutoTokenizer.from_pretrained(model_dir),
+        examples,
+        out_dir,
+        TrainConfig(**json.loads(config_json)),
+        progress=False,
+        log_metrics=log,
+    )
     if losses:  # only the main process logs
         with open(f"{out_dir}/result.json", "w", encoding="utf-8") as handle:
             json.dump({"losses": losses, "examples": result.examples, "target_tokens": result.target_tokens}, handle)

@@ -19,16 +19,26 @@ from cft_lib.train.tokenize import TokenizedExample
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    config = Qwen3Config(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=4, head_dim=16, max_position_embeddings=512)
+    config = Qwen3Config(
+        vocab_size=300,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        head_dim=16,
+        max_position_embeddings=512,
+    )
     return Qwen3ForCausalLM(config).eval()
 
 
 def _examples(n: int, seed: int = 0) -> list[TokenizedExample]:
     rng = random.Random(seed)
     lengths = [rng.randint(8, 90) for _ in range(n)]
-    return [TokenizedExample(f"e{i}", [rng.randrange(4, 300) for _ in range(size)], rng.randint(1, size - 1))
-            for i, size in enumerate(lengths)]
+    return [
+        TokenizedExample(f"e{i}", [rng.randrange(4, 300) for _ in range(size)], rng.randint(1, size - 1))
+        for i, size in enumerate(lengths)
+    ]
 
 
 def test_packed_loss_of_each_example_equals_its_loss_alone(model):
@@ -43,7 +53,7 @@ def test_packed_loss_of_each_example_equals_its_loss_alone(model):
             offset = 0
             for example in row:
                 span = slice(offset, offset + len(example.input_ids))
-                packed = target_loss_sum(logits[r:r + 1, span], batch.labels[r:r + 1, span]) / example.n_target
+                packed = target_loss_sum(logits[r : r + 1, span], batch.labels[r : r + 1, span]) / example.n_target
                 alone_batch = collate_padded([example], pad_id=0)
                 alone_logits = model(**alone_batch.model_inputs()).logits
                 alone = target_loss_sum(alone_logits, alone_batch.labels) / example.n_target

@@ -28,8 +28,9 @@ from cft_lib.train.trainer import train
 
 pytestmark = pytest.mark.integration
 WORKER = Path(__file__).with_name("parallel_worker.py")
-CONFIG = TrainConfig(learning_rate=1e-3, global_batch_size=16, micro_batch_size=4, num_validations=0,
-                     mixed_precision="no", epochs=1.0)
+CONFIG = TrainConfig(
+    learning_rate=1e-3, global_batch_size=16, micro_batch_size=4, num_validations=0, mixed_precision="no", epochs=1.0
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +51,21 @@ def _free_port() -> int:
 
 
 def _torchrun(processes: int, model: Path, examples: Path, out: Path, **env: str) -> dict:
-    command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
-               f"--master_port={_free_port()}", str(WORKER), str(model), str(examples), str(out),
-               json.dumps(dataclasses.asdict(CONFIG))]
-    done = subprocess.run(command, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE", **env), capture_output=True,
-                          text=True, timeout=180)
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={processes}",
+        f"--master_port={_free_port()}",
+        str(WORKER),
+        str(model),
+        str(examples),
+        str(out),
+        json.dumps(dataclasses.asdict(CONFIG)),
+    ]
+    done = subprocess.run(
+        command, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE", **env), capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((out / "result.json").read_text())
 
@@ -68,8 +79,9 @@ def _max_difference(a: Path, b: Path) -> float:
 def test_two_processes_train_the_model_one_process_trains(setup, tmp_path):
     """Also with checkpoints due by the clock while the main process logs slowly: all save together."""
     model, examples, single = setup
-    result = _torchrun(2, model, examples, tmp_path, ACCELERATE_USE_CPU="true", CFT_CHECKPOINT_INTERVAL_S="0.6",
-                       SLOW_LOG_S="0.3")
+    result = _torchrun(
+        2, model, examples, tmp_path, ACCELERATE_USE_CPU="true", CFT_CHECKPOINT_INTERVAL_S="0.6", SLOW_LOG_S="0.3"
+    )
     assert list((tmp_path / "checkpoints").glob("step-*/progress.json"))
     assert result["examples"] == single.examples and result["target_tokens"] == single.target_tokens
     assert abs(result["losses"][-1] - single.final_loss) < 1e-4
@@ -81,8 +93,9 @@ def test_two_processes_train_the_model_one_process_trains(setup, tmp_path):
 def test_deepspeed_zero_steps_once_per_global_batch_and_saves_the_whole_model(setup, tmp_path, stage):
     pytest.importorskip("deepspeed")
     model, examples, single = setup
-    result = _torchrun(1, model, examples, tmp_path, ACCELERATE_USE_DEEPSPEED="true",
-                       ACCELERATE_DEEPSPEED_ZERO_STAGE=stage)
+    result = _torchrun(
+        1, model, examples, tmp_path, ACCELERATE_USE_DEEPSPEED="true", ACCELERATE_DEEPSPEED_ZERO_STAGE=stage
+    )
     assert len(result["losses"]) == single.steps
     assert abs(result["losses"][-1] - single.final_loss) < 1e-4
     assert _max_difference(single.model_dir, tmp_path / "model") < 1e-4

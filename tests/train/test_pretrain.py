@@ -29,8 +29,11 @@ def test_critique_share_is_a_switch_and_benchmarks_stay_unseen():
     assert not any(_is_critique(p) for p in without.pairs)
     share = sum(_is_critique(p) for p in with_.pairs) / len(with_.pairs)
     assert 0.15 < share < 0.25
-    held_out = {item.question for name in ("micro-easy", "micro-medium", "micro-hard", "micro-val")
-                for item in load_micro_split(name)}
+    held_out = {
+        item.question
+        for name in ("micro-easy", "micro-medium", "micro-hard", "micro-val")
+        for item in load_micro_split(name)
+    }
     questions = {p[0] for p in without.pairs}
     questions |= {p[0].split("Question:\n", 1)[1].split("\n\nSolution:", 1)[0] for p in with_.pairs if _is_critique(p)}
     assert len(questions) > 1000 and not questions & held_out

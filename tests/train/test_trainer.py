@@ -28,8 +28,8 @@ def cft_examples(small_base_model):
 def test_prompt_is_masked_and_completion_ends_with_eos(cft_examples):
     tokenizer, examples = cft_examples
     for example in examples[:10]:
-        prompt = tokenizer.decode(example.input_ids[:example.n_prompt])
-        target = tokenizer.decode(example.input_ids[example.n_prompt:])
+        prompt = tokenizer.decode(example.input_ids[: example.n_prompt])
+        target = tokenizer.decode(example.input_ids[example.n_prompt :])
         assert prompt.endswith("<|im_start|>assistant\n")
         assert "Please critique whether" in prompt
         assert target.startswith("Critique:\n") and target.endswith("<|im_end|>")
@@ -40,9 +40,16 @@ def test_training_changes_parameters_and_lowers_loss(small_base_model, cft_examp
     losses: list[float] = []
     scores = iter([0.2, 0.5, 0.3])
     config = TrainConfig(learning_rate=1e-3, global_batch_size=16, micro_batch_size=2, num_validations=3, epochs=2)
-    result = train(small_base_model, tokenizer, examples, tmp_path, config,
-                   validate=lambda model, tok: next(scores),
-                   log_metrics=lambda metrics, step: losses.append(metrics["train/loss"]), progress=False)
+    result = train(
+        small_base_model,
+        tokenizer,
+        examples,
+        tmp_path,
+        config,
+        validate=lambda model, tok: next(scores),
+        log_metrics=lambda metrics, step: losses.append(metrics["train/loss"]),
+        progress=False,
+    )
     assert result.steps == 12 and len(losses) == 12
     assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
     assert result.best_score == 0.5 and result.best_step == 8
@@ -79,12 +86,26 @@ def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft
     tokenizer, examples = cft_examples
     config = TrainConfig(learning_rate=1e-3, global_batch_size=16, micro_batch_size=4, num_validations=2)
     sign = 1.0
-    straight = train(small_base_model, tokenizer, examples, tmp_path / "straight", config,
-                     validate=_weight_sum_validator(sign), progress=False)
+    straight = train(
+        small_base_model,
+        tokenizer,
+        examples,
+        tmp_path / "straight",
+        config,
+        validate=_weight_sum_validator(sign),
+        progress=False,
+    )
     if straight.best_step != 3:  # make the step-3 model the kept one, so resuming must restore it
         sign = -1.0
-        straight = train(small_base_model, tokenizer, examples, tmp_path / "straight-3", config,
-                         validate=_weight_sum_validator(sign), progress=False)
+        straight = train(
+            small_base_model,
+            tokenizer,
+            examples,
+            tmp_path / "straight-3",
+            config,
+            validate=_weight_sum_validator(sign),
+            progress=False,
+        )
     assert straight.best_step == 3 and len(straight.validation) == 2
     logged: list[int] = []
 
@@ -95,12 +116,30 @@ def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft
 
     out = tmp_path / "resumed"
     with pytest.raises(Crash):
-        train(small_base_model, tokenizer, examples, out, config, validate=_weight_sum_validator(sign),
-              log_metrics=crash_once_in_step_five, progress=False, checkpoint_interval_s=0)
+        train(
+            small_base_model,
+            tokenizer,
+            examples,
+            out,
+            config,
+            validate=_weight_sum_validator(sign),
+            log_metrics=crash_once_in_step_five,
+            progress=False,
+            checkpoint_interval_s=0,
+        )
     assert [p.name for p in (out / "checkpoints").iterdir()] == ["step-000004"]
     shutil.rmtree(out / "model")  # what a stage's fresh_dir does to the kept model of an unfinished attempt
-    resumed = train(small_base_model, tokenizer, examples, out, config, validate=_weight_sum_validator(sign),
-                    log_metrics=crash_once_in_step_five, progress=False, checkpoint_interval_s=0)
+    resumed = train(
+        small_base_model,
+        tokenizer,
+        examples,
+        out,
+        config,
+        validate=_weight_sum_validator(sign),
+        log_metrics=crash_once_in_step_five,
+        progress=False,
+        checkpoint_interval_s=0,
+    )
     assert resumed.resumed_from_step == 4
     assert logged == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6]  # the earlier curve is logged again, then 5 and 6
     assert resumed.validation == straight.validation and resumed.best_step == 3
@@ -123,8 +162,23 @@ def test_a_checkpoint_of_another_training_is_not_resumed(small_base_model, cft_e
             raise Crash
 
     with pytest.raises(Crash):
-        train(small_base_model, tokenizer, examples, tmp_path, config, log_metrics=crash, progress=False,
-              checkpoint_interval_s=0)
-    other = train(small_base_model, tokenizer, examples, tmp_path, TrainConfig(**{**config.__dict__, "seed": 1}),
-                  progress=False, checkpoint_interval_s=0)
+        train(
+            small_base_model,
+            tokenizer,
+            examples,
+            tmp_path,
+            config,
+            log_metrics=crash,
+            progress=False,
+            checkpoint_interval_s=0,
+        )
+    other = train(
+        small_base_model,
+        tokenizer,
+        examples,
+        tmp_path,
+        TrainConfig(**{**config.__dict__, "seed": 1}),
+        progress=False,
+        checkpoint_interval_s=0,
+    )
     assert other.resumed_from_step is None and other.steps == 6
