@@ -1,7 +1,9 @@
 """cft-lab: declarative Critique Fine-Tuning ablations tracked in MLflow.
 
-The library is layered (imports point down only): cli → report → ablation → eval → train →
-teachers → llm → data → models → config/tracking. See README.md for the picture.
+The library is layered, imports pointing down: cli → report → ablation → eval → train → teachers →
+llm → models → data → tracking/registry/errors/fingerprint/paths, with one deliberate exception
+(data/builders.py composes a dataset with a teacher). tests/test_layering.py checks the layers and that
+no module imports another in a cycle; docs/DESIGN.md draws the picture.
 """
 
 import os

@@ -280,10 +280,14 @@ def cmd_ablation(args: argparse.Namespace) -> int:
         )
         return 0
     from cft_lib.ablation.runner import check_backends, run_ablation
+    from cft_lib.report.tables import write_report
+
+    def report(ablation, tracker):  # the runner sits below report/: the table is written from here
+        return write_report(ablation, tracker=tracker)
 
     check_backends(ablations)
     if not args.all:
-        return run_ablation(ablations[0], progress=not args.quiet)
+        return run_ablation(ablations[0], progress=not args.quiet, report=report)
     from cft_lib.ablation.suite import build_tiny_bases
     from cft_lib.report.index import write_index
     from cft_lib.tracking import TAG_PREFIX, project_run_id, tracked_run
@@ -291,7 +295,9 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     failed = build_tiny_bases(ablations, args.profile, overrides=args.set or [])  # side by side, one core each
     tags = {f"{TAG_PREFIX}stage": "suite", f"{TAG_PREFIX}profile": ablations[0].profile_name}
     with tracked_run("cft/all", f"all specs ({ablations[0].profile_name})", tags, run_id=project_run_id()) as top:
-        status = max(run_ablation(a, progress=not args.quiet, parent_run_id=top.run_id) for a in ablations)
+        status = max(
+            run_ablation(a, progress=not args.quiet, parent_run_id=top.run_id, report=report) for a in ablations
+        )
         index = write_index(ablations)
         top.log_artifact(index, "report")
     print_suite(ablations)

@@ -71,10 +71,42 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# Packages from the top down: a module imports only modules of its own layer or of layers below.
+LAYERS = [
+    ("cft_lib.cli", "cft_lib.__main__"),
+    ("cft_lib.report",),
+    ("cft_lib.ablation",),
+    ("cft_lib.eval",),
+    ("cft_lib.train",),
+    ("cft_lib.teachers",),
+    ("cft_lib.llm",),
+    ("cft_lib.models",),
+    ("cft_lib.data",),
+    ("cft_lib.tracking", "cft_lib.registry", "cft_lib.errors", "cft_lib.fingerprint", "cft_lib.paths"),
+]
+# The one import upwards, on purpose: building a training set composes the data's sources and methods
+# with a teacher (data/builders.py builds the TeacherConfig it is given). No other may appear.
+UPWARD = {("cft_lib.data.builders", "cft_lib.teachers.config")}
+
+
+def layer_of(module: str) -> int:
+    if module == "cft_lib":
+        return len(LAYERS) - 1  # the package itself: its version string
+    for rank, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    raise AssertionError(f"{module} is in no layer of tests/test_layering.py: add it")
+
+
 def test_no_import_cycle_inside_cft_lib():
     graph = import_graph()
-    assert "cft_lib.ablation.runner" in graph and "cft_lib.report.tables" in graph["cft_lib.ablation.runner"]
+    assert "cft_lib.ablation.store" in graph["cft_lib.report.tables"]  # the graph sees imports
     assert cycles(graph) == []
+
+
+def test_imports_point_down_the_layers():
+    upward = {(a, b) for a, targets in import_graph().items() for b in targets if layer_of(a) > layer_of(b)}
+    assert upward == UPWARD
 
 
 def test_the_cycle_check_can_fail():

@@ -19,9 +19,9 @@ from cft_lib.eval.benchmarks import MICRO_VALIDATION, benchmark_versions
 from cft_lib.eval.evaluate import EvalConfig
 from cft_lib.fingerprint import OMIT_IF_DEFAULT, canonical, fingerprint
 from cft_lib.llm.base import BackendConfig, GenerationConfig
-from cft_lib.models.recipe import TINY, TinyBaseRecipe
 from cft_lib.paths import artifact_dir, is_done
 from cft_lib.train.config import TrainConfig
+from cft_lib.train.recipe import TINY, TinyBaseRecipe
 
 # How the base model writes its own responses for Table 7 (response_source: self): sampled, in the
 # evaluation prompt. Part of the data fingerprint of every such dataset.

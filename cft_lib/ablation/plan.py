@@ -16,8 +16,8 @@ from cft_lib.ablation.cell import ResolvedCell
 from cft_lib.ablation.specs import Ablation
 from cft_lib.ablation.store import finished_cell_runs
 from cft_lib.data.builders import is_built
-from cft_lib.models.recipe import TINY, tiny_base_dir
 from cft_lib.paths import is_done
+from cft_lib.train.recipe import TINY, tiny_base_dir
 
 console = Console()
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cft_lib.ablation.cell import ResolvedCell
@@ -31,9 +33,10 @@ from cft_lib.ablation.store import (
     supersede_unfinished_cell,
     supersede_unfinished_parents,
 )
+from cft_lib.errors import CftError
 from cft_lib.eval.evaluate import EvalResult
-from cft_lib.models.recipe import TINY, TinyBaseRecipe
 from cft_lib.tracking import TAG_PREFIX, Tracker, flatten, project_run_id, tracked_run
+from cft_lib.train.recipe import TINY, TinyBaseRecipe
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +46,14 @@ def run_ablation(
     dry_run: bool = False,
     progress: bool = True,
     parent_run_id: str | None = None,
-    write_report: bool = True,
+    report: Callable[[Ablation, Tracker], Path] | None = None,
 ) -> int:
     """Run every unfinished cell; report failures and keep going. Returns an exit status.
 
     The parent run is the `mlflow run` project run when there is one (and no `parent_run_id`),
-    else a new run in the spec's experiment, nested under `parent_run_id` if given.
+    else a new run in the spec's experiment, nested under `parent_run_id` if given. `report`
+    (the caller's: cft_lib/report sits above this module) writes the table at the end; the file is
+    logged on the parent run.
     """
     plans = plan(ablation)
     print_plan(ablation, plans)
@@ -91,12 +96,14 @@ def run_ablation(
                     "is the run's error/traceback.txt)"
                 )
                 console.print_exception(max_frames=8)
-        if write_report:
-            from cft_lib.report.tables import write_report as write
-
-            path = write(ablation, tracker=parent)
-            parent.log_artifact(path, "report")
-            console.print(f"report: {path}  (parent run {parent.run_id})")
+        if report is not None:
+            try:
+                path = report(ablation, parent)
+            except CftError as error:  # no cell finished: a committed report stays as it is
+                console.print(f"[yellow]report not written: {error}[/yellow]")
+            else:
+                parent.log_artifact(path, "report")
+                console.print(f"report: {path}  (parent run {parent.run_id})")
     if failures:
         console.print(f"[red]{failures} cell(s) failed[/red]")
     return 1 if failures else 0

@@ -31,11 +31,11 @@ from cft_lib.eval.evaluate import EvalConfig
 from cft_lib.eval.inference import InferenceConfig
 from cft_lib.fingerprint import fingerprint
 from cft_lib.llm.base import BackendConfig, GenerationConfig
-from cft_lib.models.recipe import TINY, TinyBaseRecipe
 from cft_lib.paths import ablations_dir
 from cft_lib.registry import unknown_name_message
 from cft_lib.teachers.config import TeacherConfig
 from cft_lib.train.config import TrainConfig
+from cft_lib.train.recipe import TINY, TinyBaseRecipe
 
 CHOICE_FIELDS = tuple(CellOverrides.model_fields)
 BUILTIN_DEFAULTS = {"response_source": "original", "inference": "direct", "temperature": 0.0, "seed": 0}

@@ -26,9 +26,9 @@ from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
 from cft_lib.eval.prompts import prompt_templates
 from cft_lib.eval.responses import base_model_responder, response_is_right
 from cft_lib.llm.base import BackendConfig, GenerationConfig, make_backend
-from cft_lib.models.recipe import TINY, TinyBaseRecipe, tiny_base_dir
 from cft_lib.paths import fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import Tracker, flatten
+from cft_lib.train.recipe import TINY, TinyBaseRecipe, tiny_base_dir
 
 log = logging.getLogger(__name__)
 BASE_SKILLS = "skills.json"

@@ -14,8 +14,8 @@ from rich.table import Table
 
 from cft_lib.ablation.specs import Ablation, load_ablation
 from cft_lib.errors import SpecError
-from cft_lib.models.recipe import TINY
 from cft_lib.paths import ablations_dir
+from cft_lib.train.recipe import TINY
 
 console = Console()
 
@@ -87,8 +87,8 @@ def print_suite(ablations: list[Ablation], done: set[str] | None = None) -> None
 
 def unbuilt_tiny_bases(ablations: list[Ablation]) -> dict[str, str]:
     """recipe fingerprint -> a base-model name that binds it, for every tiny base not built yet."""
-    from cft_lib.models.recipe import tiny_base_dir
     from cft_lib.paths import is_done
+    from cft_lib.train.recipe import tiny_base_dir
 
     out: dict[str, str] = {}
     cost: dict[str, float] = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from transformers import PreTrainedTokenizerBase, Qwen3Config, Qwen3ForCausalLM
 
-from cft_lib.models.recipe import TinyArchitecture
+from cft_lib.models.architecture import TinyArchitecture
 
 
 def init_tiny_model(tokenizer: PreTrainedTokenizerBase, arch: TinyArchitecture, seed: int) -> Qwen3ForCausalLM:

@@ -27,12 +27,12 @@ from cft_lib.data.microworld import TABLE, Difficulty, render_fact, render_solut
 from cft_lib.data.noise import error_prone_solution, sample_response
 from cft_lib.data.records import TrainingRecord
 from cft_lib.data.sources import pool_of
-from cft_lib.models.recipe import TinyBaseRecipe, tiny_base_dir
 from cft_lib.models.tiny import init_tiny_model
 from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
 from cft_lib.paths import fresh_dir, is_done, mark_done
 from cft_lib.teachers.oracle import OracleTeacher
 from cft_lib.train import checkpoints
+from cft_lib.train.recipe import TinyBaseRecipe, tiny_base_dir
 from cft_lib.train.tokenize import TokenizedExample, render_prompt, tokenize_documents, tokenize_records
 from cft_lib.train.trainer import MetricLogger, train
 

@@ -11,19 +11,11 @@ from pathlib import Path
 
 from cft_lib.data.microworld import WORLD_VERSION
 from cft_lib.fingerprint import fingerprint
+from cft_lib.models.architecture import TinyArchitecture
 from cft_lib.paths import artifact_dir
 from cft_lib.train.config import TrainConfig
 
 TINY = "tiny"  # the base-model name of the locally built tiny model; anything else is a path or hub id
-
-
-@dataclass(frozen=True)
-class TinyArchitecture:
-    hidden_size: int = 64
-    intermediate_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 2
-    max_position_embeddings: int = 1024
 
 
 @dataclass(frozen=True)
