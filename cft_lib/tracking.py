@@ -164,6 +164,11 @@ class Tracker:
         else:
             self._pending.append(self._client.log_batch(self.run_id, metrics=batch, synchronous=False))
 
+    def log_metric_history(self, history: list[Any]) -> None:
+        """Metric objects (key, value, timestamp, step) as they are, e.g. another run's curves."""
+        for start in range(0, len(history), 1000):  # MLflow takes at most 1000 metrics per batch
+            self._client.log_batch(self.run_id, metrics=history[start : start + 1000])
+
     # -- artifacts -----------------------------------------------------------------------------
     def log_dict(self, obj: Any, path: str) -> None:
         self._client.log_dict(self.run_id, canonical(obj), path)
@@ -240,6 +245,13 @@ def tracked_run(
     tracker.flush()
     if own:
         mlflow_client_.set_terminated(run_id, "FINISHED")
+
+
+def mark_superseded(run_id: str) -> None:
+    """A run left RUNNING by a killed invocation: KILLED, and tagged as superseded by a rerun."""
+    store = client()
+    store.set_tag(run_id, f"{TAG_PREFIX}superseded", "true")
+    store.set_terminated(run_id, "KILLED")
 
 
 def project_run_id() -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from cft_lib.tracking import TAG_PREFIX, Tracker, client, mlflow_client
+from cft_lib.tracking import TAG_PREFIX, Tracker, client, mark_superseded, mlflow_client
 
 if TYPE_CHECKING:
     from cft_lib.ablation.cell import ResolvedCell
@@ -78,8 +78,7 @@ def supersede_unfinished(filter_string: str) -> int:
     store = client()
     stale = store.search_runs(_experiment_ids(), f"{filter_string} and attributes.status = 'RUNNING'")
     for run in stale:
-        store.set_tag(run.info.run_id, f"{TAG_PREFIX}superseded", "true")
-        store.set_terminated(run.info.run_id, "KILLED")
+        mark_superseded(run.info.run_id)
     return len(stale)
 
 
@@ -123,5 +122,4 @@ def copy_run_data(
     history: list[Metric] = []
     for key in keys:
         history += store.get_metric_history(source_run_id, key)
-    for start in range(0, len(history), 1000):  # MLflow takes at most 1000 metrics per batch
-        store.log_batch(tracker.run_id, metrics=history[start : start + 1000])
+    tracker.log_metric_history(history)

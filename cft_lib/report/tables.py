@@ -25,6 +25,7 @@ import numpy as np
 from cft_lib.ablation.cell import ResolvedCell
 from cft_lib.ablation.specs import Ablation
 from cft_lib.ablation.store import finished_cell_runs
+from cft_lib.data.methods import methods
 from cft_lib.data.noise import ERROR_KINDS
 from cft_lib.errors import CftError
 from cft_lib.report.stats import Bootstrap, Estimate, Outcomes, interval, seed_resamples
@@ -728,14 +729,12 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
         entry = cells[cell.label]
         run = next((r for r in entry.runs if r.data.tags.get("cft.fingerprint") == cell.fingerprint), None)
         choices = ", ".join(f"{k}={v}" for k, v in cell.choices.items())
-        teacher = (
-            ablation.profile.teachers.get(cell.choices.get("teacher", ""))
-            if cell.choices["method"] not in ("base", "sft")
-            else None
-        )  # plain SFT uses no teacher
+        # the teacher the cell's data was built with (plain SFT and the base model use none)
+        uses_teacher = cell.train is not None and methods.get(cell.train.method).job is not None
+        teacher = cell.train.data.teacher if cell.train is not None and uses_teacher else None
         binding = MISSING
         if teacher is not None:
-            binding = teacher.kind + (f" (error rate {teacher.error_rate})" if teacher.error_rate is not None else "")
+            binding = teacher.kind + (f" (error rate {teacher.error_rate})" if teacher.kind == "oracle" else "")
         cell_rows.append(
             [ablation.run_name(cell), choices, binding, cell.fingerprint, run.info.run_id if run else "not run"]
         )
