@@ -35,6 +35,7 @@ ENVIRONMENT = """environment:
   CFT_BENCHMARK_DIR          local benchmark files <dir>/<name>/test.jsonl (default: the hub)
   CFT_CHECKPOINT_INTERVAL_S  seconds between training checkpoints (default 600)
   OPENAI_API_KEY             key for LLM teachers and the openai backend (never logged)
+  OPENAI_BASE_URL            default endpoint of an LLM teacher (--teacher-base-url)
   TQDM_DISABLE=1             no progress bars (as -q)"""
 
 
@@ -219,7 +220,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         overrides["eval"] = evaluation
     base_model = _base_model_choice(args.model, args.profile, overrides)
     cell = one_cell(
-        {"method": "base", "base_model": base_model, "seed": 0},
+        {"method": "base", "base_model": base_model, "seed": args.seed, "temperature": args.temperature},
         args.profile,
         _overrides(args, overrides),
         label=f"evaluate {args.model}",
@@ -425,8 +426,8 @@ def _add_training_cell(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--teacher-base-url",
-        default="https://api.openai.com/v1",
-        help="the LLM teacher's endpoint (default: %(default)s)",
+        default=os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+        help="the LLM teacher's endpoint (default: $OPENAI_BASE_URL, else %(default)s)",
     )
     group.add_argument("--concurrency", type=int, default=8, help="LLM teacher: requests in flight (default: 8)")
     group.add_argument(
@@ -555,6 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="generation budget per problem (default: the profile's eval.max_new_tokens; the paper: 2048)",
     )
     ev.add_argument("--batch-size", type=int, default=None, help="prompts per generation batch")
+    ev.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 0, greedy)")
+    ev.add_argument("--seed", type=int, default=None, help="sampling seed (default: 0)")
     ev.add_argument("--experiment", default="cft/evaluate", help="MLflow experiment (default: %(default)s)")
     ev.set_defaults(func=cmd_evaluate)
 
