@@ -59,3 +59,29 @@ class VLLMBackend:
         )
         outputs = self._llm.chat(conversations, params, use_tqdm=self.progress)
         return [output.outputs[0].text for output in outputs]
+
+    def close(self) -> None:
+        """Free the engine's GPU memory, so the next cell (or a training) in this process can have it.
+
+        Best effort, as vLLM documents it: drop the engine, collect, empty the CUDA cache. Not run
+        on this project's CPU machines.
+        """
+        import gc
+
+        llm = getattr(self, "_llm", None)
+        if llm is None:
+            return
+        engine = getattr(llm, "llm_engine", None)
+        shutdown = getattr(engine, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+        self._llm = None
+        del llm, engine
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except ImportError:
+            pass
