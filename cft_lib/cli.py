@@ -85,18 +85,39 @@ def _first_dataset(profile: str) -> str:
     return next(iter(bound.datasets))
 
 
-def _training_cell(args: argparse.Namespace, method: str, stages_overrides: dict[str, Any] | None = None):
+TRAIN_FLAGS = {  # cft train's optimisation flags: the profile's train.* keys they set
+    "lr": "learning_rate",
+    "epochs": "epochs",
+    "warmup_ratio": "warmup_ratio",
+    "global_batch_size": "global_batch_size",
+    "micro_batch_size": "micro_batch_size",
+    "batching": "batching",
+    "max_seq_len": "max_seq_len",
+    "pack_len": "pack_len",
+    "mixed_precision": "mixed_precision",
+    "num_validations": "num_validations",
+}
+
+
+def _flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The profile keys the command's own flags set (those given), as nested mappings."""
+    sections: dict[str, dict[str, Any]] = {
+        "data": {"size": args.size, "seed": args.data_seed, "keep_consistent": getattr(args, "keep_consistent", None)},
+        "train": {key: getattr(args, flag, None) for flag, key in TRAIN_FLAGS.items()},
+        "validation": {"limit": getattr(args, "val_limit", None)},
+    }
+    if args.source:
+        sections["datasets"] = {"cli": {"source": args.source}}
+    out = {name: {k: v for k, v in keys.items() if v not in (None, False)} for name, keys in sections.items()}
+    return {name: keys for name, keys in out.items() if keys}
+
+
+def _training_cell(args: argparse.Namespace, method: str):
     """The one cell `cft train` / `cft build-data` run, resolved like an ablation's cell."""
     from cft_lib.ablation.specs import one_cell
 
-    overrides: dict[str, Any] = {}
-    if args.source:
-        overrides["datasets"] = {"cli": {"source": args.source}}
+    overrides = _flag_overrides(args)
     dataset = args.dataset or ("cli" if args.source else _first_dataset(args.profile))
-    data = {k: v for k, v in (("size", args.size), ("seed", args.data_seed)) if v is not None}
-    if data:
-        overrides["data"] = data
-    overrides |= stages_overrides or {}
     teacher = _teacher_choice(args, overrides)
     base_model = _base_model_choice(args.base_model, args.profile, overrides)
     overrides = _overrides(args, overrides)
@@ -136,8 +157,7 @@ def cmd_build_data(args: argparse.Namespace) -> int:
     from cft_lib.ablation.stages import base_model_path, build_data
     from cft_lib.tracking import stage_run
 
-    extra = {"data": {"keep_consistent": True}} if args.keep_consistent else {}
-    cell = _training_cell(args, args.variant, extra)
+    cell = _training_cell(args, args.variant)
     config = cell.train
     with stage_run(
         args.experiment, "build-data", f"build {config.data.label}", config.data, config.data.fingerprint
@@ -161,26 +181,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cft_lib.ablation.stages import train_model
     from cft_lib.tracking import stage_run
 
-    train = {
-        k: v
-        for k, v in (
-            ("learning_rate", args.lr),
-            ("epochs", args.epochs),
-            ("warmup_ratio", args.warmup_ratio),
-            ("global_batch_size", args.global_batch_size),
-            ("micro_batch_size", args.micro_batch_size),
-            ("batching", args.batching),
-            ("max_seq_len", args.max_seq_len),
-            ("pack_len", args.pack_len),
-            ("mixed_precision", args.mixed_precision),
-            ("num_validations", args.num_validations),
-        )
-        if v is not None
-    }
-    extra: dict[str, Any] = {"train": train} if train else {}
-    if args.val_limit is not None:
-        extra["validation"] = {"limit": args.val_limit}
-    cell = _training_cell(args, args.method, extra)
+    cell = _training_cell(args, args.method)
     config = cell.train
     with stage_run(
         args.experiment,
