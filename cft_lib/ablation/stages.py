@@ -18,7 +18,7 @@ from typing import Any
 
 from cft_lib.ablation.cell import SELF_RESPONSE_SAMPLING, CurveConfig, TrainStageConfig, ValidationConfig
 from cft_lib.ablation.store import copy_run_data
-from cft_lib.data.builders import BuiltDataset, build_dataset
+from cft_lib.data.builders import BuiltDataset, build_dataset, dataset_dir, is_built
 from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION, CFT_OUTPUT, COT_SYSTEM
 from cft_lib.data.records import read_training_records
 from cft_lib.eval.benchmarks import MICRO_VALIDATION, benchmarks
@@ -153,16 +153,18 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
             }
         )
         tracker.log_dict(prompt_templates_text(), "config/prompt_templates.json")
+        if is_built(config.data):  # the data it was trained on: lineage, audit and teacher cost, from disk
+            folder = dataset_dir(config.data)
+            log_dataset(
+                BuiltDataset(folder / "train.jsonl", config.data.fingerprint, read_done(folder)),
+                config.data.label,
+                tracker,
+            )
         if summary.get("run_id"):
             try:  # the curves of the run that trained it (that run may live in another store)
-                copy_run_data(
-                    summary["run_id"],
-                    tracker,
-                    params=False,
-                    prefixes=("train/", "val/", "curve/", "data/", "audit/", "teacher/"),
-                )
+                copy_run_data(summary["run_id"], tracker, params=False, prefixes=("train/", "val/", "curve/"))
             except Exception as exc:  # noqa: BLE001 - the model is still right; say what is missing
-                log.warning("training curves of run %s not copied: %s", summary["run_id"], exc)
+                log.warning("training curves of run %s not copied (%s: %s)", summary["run_id"], type(exc).__name__, exc)
         tracker.log_metrics({f"train/{k}": summary[k] for k in TRAIN_METRICS if summary.get(k) is not None})
         return summary
     from transformers import AutoTokenizer
