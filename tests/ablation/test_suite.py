@@ -26,7 +26,7 @@ def test_all_specs_cover_every_table_and_share_cells(profile):
     assert counts["trainings"] < counts["cells"]
 
 
-def test_all_dry_run_prints_totals(capsys, session_home):
+def test_all_dry_run_prints_totals(capsys, session_home, store_uri):
     assert main(["ablation", "--all", "--dry-run", "--profile", "paper"]) == 0
     out = capsys.readouterr().out
     for table in PAPER_TABLES:

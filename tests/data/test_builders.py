@@ -85,6 +85,7 @@ def test_built_sets_are_reused(built):
     assert again.fingerprint == built["cft"].fingerprint
 
 
+@pytest.mark.slow  # draws 5,000 problems from each source (~5 s)
 def test_no_benchmark_or_validation_question_appears_in_any_source():
     held_out = {item.question for name in micro_splits for item in load_micro_split(name)}
     assert len(held_out) == sum(micro_splits.get(n).size for n in micro_splits)
