@@ -117,7 +117,6 @@ def check_backends(ablations: list[Ablation]) -> None:
 
 def _build_base(ablation: Ablation, recipe: TinyBaseRecipe, parent: Tracker) -> int:
     """The tiny base model in its own run under the parent: its recipe, pre-training curve and skills."""
-    console.print(f"building the tiny base model {recipe.fingerprint} (pre-training, a few minutes)")
     tags = spec_tags(ablation) | {f"{TAG_PREFIX}stage": "base-model", f"{TAG_PREFIX}fingerprint": recipe.fingerprint}
     try:
         with tracked_run(experiment_name(ablation.name), "tiny base model", tags, parent=parent.run_id) as tracker:
