@@ -30,9 +30,11 @@ class CellPlan:
     trained: bool
 
     def todo(self) -> str:
-        """The stages this cell still needs, in order."""
-        steps = [] if self.base_ready else ["build base model"]
-        if self.cell.train is not None and not self.trained:
+        """The stages this cell still needs, in order, as the disk says now (earlier cells may have
+        built its base model or its data since the plan was made)."""
+        base_ready = self.base_ready or is_done(tiny_base_dir(self.cell.tiny_recipe))
+        steps = [] if base_ready else ["build base model"]
+        if self.cell.train is not None and not (self.trained or self.cell.train.is_trained):
             data = self.cell.train.data
             steps += ([] if is_built(data) else [f"build {data.variant} data"]) + ["train"]
         return ", ".join(steps + ["evaluate"])
