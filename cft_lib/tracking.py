@@ -13,6 +13,7 @@ tokens) are never logged: they are not config fields, and a key named like one i
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -91,6 +92,7 @@ def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+@functools.cache  # asked once per run: two git calls each time would be paid per cell
 def code_version() -> str:
     """The git commit of the installed cft_lib (with '+dirty' if modified), else the package version."""
     root = Path(__file__).resolve().parent.parent
@@ -213,16 +215,15 @@ def tracked_run(
 ) -> Iterator[Tracker]:
     """A run in `experiment` (or the existing run `run_id`, left open for its owner to end), ended
     FINISHED, or FAILED with the error recorded, or KILLED on Ctrl-C. `parent` nests it in the UI."""
-    mlflow_client()
-    mlflow_client_ = client()
+    store = client()
     own = run_id is None
     if own:
-        found = mlflow_client_.get_experiment_by_name(experiment)
-        experiment_id = found.experiment_id if found else mlflow_client_.create_experiment(experiment)
+        found = store.get_experiment_by_name(experiment)
+        experiment_id = found.experiment_id if found else store.create_experiment(experiment)
         all_tags = {f"{TAG_PREFIX}code_version": code_version(), **tags}
         if parent:
             all_tags[PARENT_TAG] = parent
-        run_id = mlflow_client_.create_run(
+        run_id = store.create_run(
             experiment_id, run_name=run_name, tags={k: str(v) for k, v in all_tags.items()}
         ).info.run_id
     assert run_id is not None
@@ -234,17 +235,17 @@ def tracked_run(
     except KeyboardInterrupt:
         tracker.flush()
         if own:
-            mlflow_client_.set_terminated(run_id, "KILLED")
+            store.set_terminated(run_id, "KILLED")
         raise
     except BaseException as error:
         tracker.flush()
         tracker.record_error(error)
         if own:
-            mlflow_client_.set_terminated(run_id, "FAILED")
+            store.set_terminated(run_id, "FAILED")
         raise
     tracker.flush()
     if own:
-        mlflow_client_.set_terminated(run_id, "FINISHED")
+        store.set_terminated(run_id, "FINISHED")
 
 
 def mark_superseded(run_id: str) -> None:

@@ -77,32 +77,10 @@ def small_base_model(session_home, small_recipe):
 @pytest.fixture(scope="session")
 def server(small_base_model):
     """`transformers serve` of the small tiny model on 127.0.0.1 (an OpenAI-compatible endpoint)."""
-    import socket
-    import subprocess
-    import time
-    import urllib.request
+    from tests.support.servers import free_port, serving
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE")
-    process = subprocess.Popen(
-        ["transformers", "serve", str(small_base_model), "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base_url}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("transformers serve did not come up in 60 s")
-        yield f"{base_url}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    command = ["transformers", "serve", str(small_base_model), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, f"http://127.0.0.1:{port}", timeout_s=60, env=env) as url:
+        yield f"{url}/v1"

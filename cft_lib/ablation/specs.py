@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from cft_lib.ablation.cell import (
     SELF_RESPONSE_SAMPLING,
@@ -347,23 +348,19 @@ def _train_config(profile: Profile, profile_path: Path | str, problems: list[str
     return config
 
 
+def _shared_fields(binding: BaseModel, config: type) -> dict[str, Any]:
+    """The binding's set values for the keys its config dataclass also has (copied, not listed by hand)."""
+    names = {f.name for f in fields(config)}
+    return {k: v for k, v in binding.model_dump().items() if k in names and v is not None}
+
+
 def tiny_recipe(profile: Profile, base_model: str | None = None) -> TinyBaseRecipe:
     """The tiny base model's recipe as the profile sets it, with `base_model`'s own changes applied."""
     tb = profile.tiny_base
     binding = profile.base_models.get(base_model) if base_model else None
     if binding is not None and binding.tiny_base is not None:
         tb = tb.model_copy(update=binding.tiny_base.model_dump(exclude_none=True))
-    recipe = TinyBaseRecipe(
-        problems=tb.problems,
-        fact_exposures=tb.fact_exposures,
-        critique_share=tb.critique_share,
-        critique_response_noise=tb.critique_response_noise,
-        copy_documents=tb.copy_documents,
-        solution_noise=tb.solution_noise,
-        critique_error_rate=tb.critique_error_rate,
-        loss_on_questions=tb.loss_on_questions,
-        seed=tb.seed,
-    )
+    recipe = TinyBaseRecipe(**_shared_fields(tb, TinyBaseRecipe))
     architecture = replace(
         recipe.architecture,
         hidden_size=tb.hidden_size,
@@ -412,18 +409,12 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         teacher_name = choices.get("teacher", "none")
         binding = profile.teachers.get(teacher_name)
         if binding is not None and binding.kind == "llm":
-            teacher = TeacherConfig(
-                kind="llm",
-                name=teacher_name,
-                model=binding.model or teacher_name,
-                base_url=binding.base_url or "",
-                temperature=binding.temperature,
-                top_p=binding.top_p,
-                max_tokens=binding.max_tokens,
-                concurrency=binding.concurrency,
-                timeout_s=binding.timeout_s,
-                max_retries=binding.max_retries,
-            )
+            endpoint = {
+                "name": teacher_name,
+                "model": binding.model or teacher_name,
+                "base_url": binding.base_url or "",
+            }
+            teacher = TeacherConfig(**(_shared_fields(binding, TeacherConfig) | endpoint))
         else:
             teacher = TeacherConfig(
                 kind="oracle",

@@ -93,12 +93,11 @@ def answer(
     inference.check()
     if not problems:
         return []
-    if inference.mode == "single-pass":
-        single = prompt_templates.get("self-critique-single-pass")
-        return [Answered(o) for o in backend.generate([single.messages(q) for _, q in problems], generation)]
-    if inference.mode == "direct":
-        return [Answered(o) for o in backend.generate([t.messages(q) for t, q in problems], generation)]
-    return two_stage(backend, problems, generation, inference)
+    if inference.mode == "two-stage":
+        return two_stage(backend, problems, generation, inference)
+    single = prompt_templates.get("self-critique-single-pass") if inference.mode == "single-pass" else None
+    conversations = [(single or template).messages(question) for template, question in problems]
+    return [Answered(output) for output in backend.generate(conversations, generation)]
 
 
 def two_stage(

@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from cft_lib.data.records import read_training_records
 from cft_lib.train.config import TrainConfig
 from cft_lib.train.tokenize import tokenize_records
 from cft_lib.train.trainer import train
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 WORKER = Path(__file__).with_name("parallel_worker.py")
@@ -44,19 +44,13 @@ def setup(small_base_model, tmp_path_factory):
     return small_base_model, path, single
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _torchrun(processes: int, model: Path, examples: Path, out: Path, **env: str) -> dict:
     command = [
         sys.executable,
         "-m",
         "torch.distributed.run",
         f"--nproc_per_node={processes}",
-        f"--master_port={_free_port()}",
+        f"--master_port={free_port()}",
         str(WORKER),
         str(model),
         str(examples),

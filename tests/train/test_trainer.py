@@ -115,8 +115,9 @@ def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft
             raise Crash
 
     out = tmp_path / "resumed"
-    with pytest.raises(Crash):
-        train(
+
+    def attempt():  # the same training, started again after the crash
+        return train(
             small_base_model,
             tokenizer,
             examples,
@@ -127,19 +128,12 @@ def test_an_interrupted_training_resumes_to_the_same_model(small_base_model, cft
             progress=False,
             checkpoint_interval_s=0,
         )
+
+    with pytest.raises(Crash):
+        attempt()
     assert [p.name for p in (out / "checkpoints").iterdir()] == ["step-000004"]
     shutil.rmtree(out / "model")  # what a stage's fresh_dir does to the kept model of an unfinished attempt
-    resumed = train(
-        small_base_model,
-        tokenizer,
-        examples,
-        out,
-        config,
-        validate=_weight_sum_validator(sign),
-        log_metrics=crash_once_in_step_five,
-        progress=False,
-        checkpoint_interval_s=0,
-    )
+    resumed = attempt()
     assert resumed.resumed_from_step == 4
     assert logged == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6]  # the earlier curve is logged again, then 5 and 6
     assert resumed.validation == straight.validation and resumed.best_step == 3
