@@ -46,7 +46,8 @@ def sft_record(record_id: str, question: str, response: str, meta: dict) -> Trai
 
 
 # The teacher's verdict line, as TEACHER_SYSTEM asks for it ('Conclusion: right/wrong [END]').
-_VERDICT_RE = re.compile(r"Conclusion\s*:\s*\**\s*(right|wrong|correct|incorrect)", re.IGNORECASE)
+# possessive quantifiers: adjacent `\s*` would otherwise try every split of a long run of blanks
+_VERDICT_RE = re.compile(r"Conclusion\s*+:\s*+\**+\s*+(right|wrong|correct|incorrect)", re.IGNORECASE)
 
 
 def parse_verdict(critique: str) -> bool | None:
