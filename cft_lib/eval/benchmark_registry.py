@@ -28,6 +28,14 @@ class Benchmark:
     # how an output becomes an answer (grading.ANSWER_TYPES): expression (last \\boxed{}) | verdict
     # ("Conclusion: right/wrong") | multiple_choice (a letter)
     answer_type: str = "expression"
+    # stop strings of this benchmark's official run (eval/protocol.py), added to the configured ones
+    # for its items only
+    stop: tuple[str, ...] = ()
+    # the benchmark's own reading of an output, used instead of answer_type's (GPQA and MMLU-Pro: the
+    # official scripts', eval/choice_extraction.py); None when nothing is found
+    extract: Callable[[str], str | None] | None = None
+    # the answer scored when extraction finds none (MMLU-Pro: the official seeded guess); None: none
+    guess: Callable[[BenchmarkItem], str] | None = None
 
 
 benchmarks: Registry[Benchmark] = Registry("benchmark")

@@ -6,16 +6,25 @@ Returns per-benchmark accuracy with n and a 95% Wilson interval, and per-problem
 scored step by step as well (eval/critique_skill.py); they are not part of the solving average.
 Solving benchmarks are answered in the configured inference mode (eval/inference.py: direct, or
 the paper's self-critique modes); critique benchmarks always directly.
+
+Each benchmark is prompted with its template unless `prompt_overrides` maps it to another (the
+official run prompts DeepSeek-Math-7B with its raw "deepseek-math" prompt), generates with the
+configured sampling plus its own stop strings (GPQA, MMLU-Pro), and is read by its own extraction
+where it has one; items that share a sampling config are generated in one call.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from cft_lib.data.records import BenchmarkItem
+from cft_lib.errors import ConfigError
+from cft_lib.eval.benchmark_registry import Benchmark
 from cft_lib.eval.benchmarks import benchmarks
 from cft_lib.eval.critique_skill import critique_metrics, score_critique
+from cft_lib.eval.graders import DEFAULT_GRADER, GRADERS
 from cft_lib.eval.grading import extract_answer, is_equivalent
 from cft_lib.eval.inference import Answered, InferenceConfig, answer
 from cft_lib.eval.prompts import PromptTemplate, prompt_templates
@@ -29,12 +38,32 @@ class EvalConfig:
     limit: int | None = None  # first N items of each benchmark (quick looks)
     generation: GenerationConfig = field(default_factory=lambda: GenerationConfig(max_new_tokens=160))
     inference: InferenceConfig = field(default_factory=InferenceConfig, metadata=OMIT_IF_DEFAULT)
+    # (template, template to use instead) pairs, e.g. (("qwen25-math-cot", "deepseek-math"),): a base
+    # model's own evaluation prompt (eval/prompts.py); also applied to self-critique's prompts
+    prompt_overrides: tuple[tuple[str, str], ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
+    # how answers are read and compared (eval/graders.py): math-verify | qwen25-math (the official toolkit's)
+    grader: str = field(default="math-verify", metadata=OMIT_IF_DEFAULT)
 
     def check(self) -> None:
-        """Unknown benchmark names fail here, before any run starts (ConfigError lists the known ones)."""
+        """Unknown benchmark or template names fail here, before any run starts (ConfigError lists the
+        known ones)."""
         for name in self.benchmarks:
             benchmarks.get(name)
+        for template, instead in self.prompt_overrides:
+            prompt_templates.get(template)
+            prompt_templates.get(instead)
+        if self.grader not in GRADERS:
+            raise ConfigError(f"grader {self.grader!r}: not one of {', '.join(GRADERS)}")
         self.inference.check()
+
+    def prompt_for(self, name: str) -> str:
+        """The template benchmark `name` is prompted with: its own, unless prompt_overrides maps it."""
+        return dict(self.prompt_overrides).get(benchmarks.get(name).prompt, benchmarks.get(name).prompt)
+
+    def generation_for(self, name: str) -> GenerationConfig:
+        """The sampling for benchmark `name`: the configured one plus the benchmark's own stop strings."""
+        extra = tuple(s for s in benchmarks.get(name).stop if s not in self.generation.stop)
+        return replace(self.generation, stop=self.generation.stop + extra) if extra else self.generation
 
 
 @dataclass(frozen=True)
@@ -114,51 +143,77 @@ def self_critique_metrics(records: list[dict]) -> dict[str, float]:
 
 def evaluate(backend: GenerationBackend, config: EvalConfig) -> EvalResult:
     """Run every benchmark of `config` through `backend`: solving benchmarks in the configured
-    inference mode, critique benchmarks directly (one generation call each when direct)."""
-    solving: list[tuple[str, PromptTemplate, BenchmarkItem]] = []
-    judging: list[tuple[str, PromptTemplate, BenchmarkItem]] = []
+    inference mode, critique benchmarks directly; one generation call per sampling config (per
+    round under self-critique)."""
+    problems: list[tuple[str, PromptTemplate, BenchmarkItem]] = []
     for name in config.benchmarks:
-        benchmark = benchmarks.get(name)
-        template = prompt_templates.get(benchmark.prompt)
-        for item in benchmark.load(config.limit):
-            (judging if benchmark.answer_type == "verdict" else solving).append((name, template, item))
-    direct = InferenceConfig()
-    items = solving + judging
-    if config.inference.mode == "direct":
-        answered = answer(backend, [(t, i.question) for _, t, i in items], config.generation, direct)
-    else:
-        answered = answer(
-            backend, [(t, i.question) for _, t, i in solving], config.generation, config.inference
-        ) + answer(backend, [(t, i.question) for _, t, i in judging], config.generation, direct)
+        template = prompt_templates.get(config.prompt_for(name))
+        problems += [(name, template, item) for item in benchmarks.get(name).load(config.limit)]
+    answered = _answer(backend, problems, config)
     records, totals = [], {name: [0, 0] for name in config.benchmarks}
-    for (name, _, item), result in zip(items, answered, strict=True):
-        record = _graded(name, item, result)
+    for (name, _, item), result in zip(problems, answered, strict=True):
+        record = _graded(name, item, result, config.grader)
         totals[name][0] += 1
         totals[name][1] += int(record["correct"])
         records.append(record)
-    records.sort(key=lambda r: config.benchmarks.index(r["benchmark"]))  # benchmark order, as before
     scores = [BenchmarkScore(name, n, c) for name, (n, c) in totals.items()]
     return EvalResult(scores, records)
 
 
-def _graded(name: str, item, result: Answered) -> dict:
+def _answer(
+    backend: GenerationBackend, problems: list[tuple[str, PromptTemplate, BenchmarkItem]], config: EvalConfig
+) -> list[Answered]:
+    """Answers in the order of `problems`, generated in groups that share a sampling config and an
+    inference mode (critique benchmarks: always direct), so each `answer` call has one of each."""
+    groups: dict[tuple[GenerationConfig, InferenceConfig], list[int]] = {}
+    for index, (name, _, _) in enumerate(problems):
+        verdict = benchmarks.get(name).answer_type == "verdict"
+        key = (config.generation_for(name), InferenceConfig() if verdict else config.inference)
+        groups.setdefault(key, []).append(index)
+    answered: dict[int, Answered] = {}
+    for (generation, inference), indices in groups.items():
+        asked = [(problems[i][1], problems[i][2].question) for i in indices]
+        results = answer(backend, asked, generation, inference, config.prompt_overrides)
+        answered |= dict(zip(indices, results, strict=True))
+    return [answered[i] for i in range(len(problems))]
+
+
+def extracted_answer(
+    benchmark: Benchmark, item: BenchmarkItem, output: str, grader: str = DEFAULT_GRADER
+) -> tuple[str | None, bool]:
+    """(answer, guessed): the benchmark's own extraction where it has one, else its answer type's by
+    `grader`'s rules; an output with no answer scores the benchmark's guess where it has one (MMLU-Pro,
+    as officially)."""
+    if benchmark.extract:
+        extracted = benchmark.extract(output)
+    else:
+        extracted = extract_answer(output, benchmark.answer_type, grader)
+    if extracted is None and benchmark.guess is not None:
+        return benchmark.guess(item), True
+    return extracted, False
+
+
+def _graded(name: str, item: BenchmarkItem, result: Answered, grader: str) -> dict:
     """One problem's record: the graded output and, under self-critique, every attempt graded too."""
-    extracted = extract_answer(result.output, benchmarks.get(name).answer_type)
-    record = {
+    benchmark = benchmarks.get(name)
+    extracted, guessed = extracted_answer(benchmark, item, result.output, grader)
+    record: dict[str, Any] = {
         "benchmark": name,
         "id": item.id,
         "question": item.question,
         "output": result.output,
         "extracted": extracted,
         "gold": item.answer,
-        "correct": is_equivalent(extracted, item.answer),
+        "correct": is_equivalent(extracted, item.answer, grader),
     }
-    if benchmarks.get(name).answer_type == "verdict":
+    if benchmark.guess is not None:
+        record["guessed"] = guessed  # the answer is the benchmark's guess, not the model's
+    if benchmark.answer_type == "verdict":
         record["skill"] = score_critique(item.question, result.output)
     trail = result.trail()
     if trail:
         trail["attempt_correct"] = [
-            is_equivalent(extract_answer(o, benchmarks.get(name).answer_type), item.answer)
+            is_equivalent(extracted_answer(benchmark, item, o, grader)[0], item.answer, grader)
             for o in trail["attempt_outputs"]
         ]
         record |= trail

@@ -16,7 +16,9 @@ the critique); attempt k samples with seed + k - 1; the judge is greedy (`critiq
 the last attempt is critiqued too, so the share judged correct and the judge's accuracy cover
 every attempt.
 
-Every mode works on any `GenerationBackend` (hf, openai, vllm): it only sends chat prompts.
+Every mode works on any `GenerationBackend` (hf, openai, vllm). Prompt overrides (EvalConfig.
+prompt_overrides) apply to the single-pass prompt and to the judge, which is prompted with the
+evaluation's math template ("qwen25-math-cot", or the model's own, e.g. the raw "deepseek-math").
 """
 
 from __future__ import annotations
@@ -77,10 +79,16 @@ class Answered:
         }
 
 
-def critique_messages(question: str, solution: str) -> list[Message]:
-    """The paper's critique prompt, which is also the CFT training prompt (system: the evaluation's)."""
-    template = prompt_templates.get("qwen25-math-cot")
+def critique_messages(question: str, solution: str, template: PromptTemplate | None = None) -> list[Message]:
+    """The paper's critique prompt, which is also the CFT training prompt, in the evaluation's math
+    template (`template`; default qwen25-math-cot: the training prompt's system turn)."""
+    template = template or prompt_templates.get("qwen25-math-cot")
     return template.messages(cft_record("", question, solution, "", {}).user_message)
+
+
+def overridden(name: str, overrides: tuple[tuple[str, str], ...]) -> PromptTemplate:
+    """The template registered as `name`, or the one `overrides` puts in its place."""
+    return prompt_templates.get(dict(overrides).get(name, name))
 
 
 def answer(
@@ -88,14 +96,16 @@ def answer(
     problems: list[tuple[PromptTemplate, str]],
     generation: GenerationConfig,
     inference: InferenceConfig,
+    overrides: tuple[tuple[str, str], ...] = (),
 ) -> list[Answered]:
-    """Answer every (evaluation template, question) in `problems` with the configured inference mode."""
+    """Answer every (evaluation template, question) in `problems` with the configured inference mode;
+    `overrides` (EvalConfig.prompt_overrides) swaps the single-pass and judge templates too."""
     inference.check()
     if not problems:
         return []
     if inference.mode == "two-stage":
-        return two_stage(backend, problems, generation, inference)
-    single = prompt_templates.get("self-critique-single-pass") if inference.mode == "single-pass" else None
+        return two_stage(backend, problems, generation, inference, overridden("qwen25-math-cot", overrides))
+    single = overridden("self-critique-single-pass", overrides) if inference.mode == "single-pass" else None
     conversations = [(single or template).messages(question) for template, question in problems]
     return [Answered(output) for output in backend.generate(conversations, generation)]
 
@@ -105,8 +115,10 @@ def two_stage(
     problems: list[tuple[PromptTemplate, str]],
     generation: GenerationConfig,
     inference: InferenceConfig,
+    judge_template: PromptTemplate | None = None,
 ) -> list[Answered]:
-    """Solve, judge, solve again while judged incorrect; all pending problems batched per round."""
+    """Solve, judge (in `judge_template`, default qwen25-math-cot), solve again while judged incorrect;
+    all pending problems batched per round."""
     judge = replace(
         generation,
         temperature=inference.critique_temperature,
@@ -120,7 +132,8 @@ def two_stage(
         sample = replace(generation, seed=generation.seed + attempt - 1)
         solutions = backend.generate([problems[i][0].messages(problems[i][1]) for i in pending], sample)
         critiques = backend.generate(
-            [critique_messages(problems[i][1], s) for i, s in zip(pending, solutions, strict=True)], judge
+            [critique_messages(problems[i][1], s, judge_template) for i, s in zip(pending, solutions, strict=True)],
+            judge,
         )
         still = []
         for i, solution, critique in zip(pending, solutions, critiques, strict=True):

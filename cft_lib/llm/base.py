@@ -1,4 +1,4 @@
-"""The generation interface every backend implements: chat prompts in, completions out.
+"""The generation interface every backend implements: chat (or raw) prompts in, completions out.
 
 Evaluation, self-generated responses and LLM teachers all talk to a `GenerationBackend`, so a
 run can move from in-process transformers to `vllm serve` or the OpenAI API by configuration:
@@ -13,9 +13,30 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cft_lib.errors import ConfigError
+from cft_lib.fingerprint import OMIT_IF_DEFAULT
 from cft_lib.registry import Registry, unknown_name_message
 
 Message = dict[str, str]
+
+# A conversation of one message with this role is a raw prompt: its content is the whole model
+# input, sent without a chat template (hf: tokenised as is; vllm: LLM.generate; openai:
+# /v1/completions). Why: some official prompts are plain completions (the CFT run's "deepseek-math"
+# prompt) and DeepSeek-Math-7B base has no chat template at all.
+RAW_ROLE = "raw"
+
+
+def raw_message(text: str) -> Message:
+    """The one message of a raw prompt (RAW_ROLE): `text` is the model's input, exactly."""
+    return {"role": RAW_ROLE, "content": text}
+
+
+def raw_prompt(conversation: list[Message]) -> str | None:
+    """The text of a raw prompt, or None for a chat conversation (every backend asks this first)."""
+    if not any(message["role"] == RAW_ROLE for message in conversation):
+        return None
+    if len(conversation) != 1:
+        raise ValueError(f"a raw prompt is one message with role {RAW_ROLE!r}, got {len(conversation)} messages")
+    return conversation[0]["content"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +47,11 @@ class GenerationConfig:
     temperature: float = 0.0  # 0 = greedy
     top_p: float = 1.0
     seed: int = 0
-    stop: tuple[str, ...] = field(default_factory=tuple)  # extra stop strings, e.g. "[END]"
+    # extra stop strings, e.g. "[END]", cut from the output; always in fingerprints ([] when empty)
+    stop: tuple[str, ...] = field(default_factory=tuple)
+    # extra stop token ids besides the tokenizer's EOS, e.g. Qwen2's <|im_end|>, <|endoftext|>
+    # (eval/protocol.py); model-specific, so set per base model. Left out of fingerprints while empty.
+    stop_token_ids: tuple[int, ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
     batch_size: int = 64  # prompts per forward batch (in-process backends)
 
 
@@ -37,7 +62,8 @@ class GenerationBackend(Protocol):
     name: str
 
     def generate(self, conversations: list[list[Message]], config: GenerationConfig) -> list[str]:
-        """One completion per conversation, in order."""
+        """One completion per conversation, in order; a raw prompt (`raw_prompt`) goes in without a chat
+        template, and every stop string and stop token id of `config` ends a completion."""
         ...
 
     def describe(self) -> dict[str, str]:
@@ -47,7 +73,8 @@ class GenerationBackend(Protocol):
 
 backends: Registry[type] = Registry("generation backend")
 backends.add_lazy("hf", "cft_lib.llm.hf:HFBackend")  # in-process transformers (CPU or one GPU)
-backends.add_lazy("openai", "cft_lib.llm.openai_backend:OpenAIBackend")  # any /v1/chat/completions server
+# any /v1/chat/completions server (raw prompts: /v1/completions)
+backends.add_lazy("openai", "cft_lib.llm.openai_backend:OpenAIBackend")
 backends.add_lazy("vllm", "cft_lib.llm.vllm_backend:VLLMBackend")  # in-process vLLM (GPU, extra `gpu`)
 
 

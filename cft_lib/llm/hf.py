@@ -1,7 +1,10 @@
 """In-process transformers backend: batched, left-padded generation on CPU or one GPU.
 
 Prompts are sorted by length before batching so a batch pads little, and results are put back
-in the caller's order. Greedy when temperature is 0; otherwise seeded sampling.
+in the caller's order. Greedy when temperature is 0; otherwise seeded sampling. A raw prompt
+(llm/base.py RAW_ROLE) is tokenised as is, with the tokenizer's BOS as vLLM's `LLM.generate` adds
+it; a chat goes through the model's chat template. Stop strings end a completion and are cut from
+it, stop token ids end it and stay in it unless special, both as vLLM does.
 """
 
 from __future__ import annotations
@@ -10,9 +13,41 @@ from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
 
-from cft_lib.llm.base import BackendConfig, GenerationConfig, Message
+from cft_lib.llm.base import BackendConfig, GenerationConfig, Message, raw_prompt
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """`text` up to the first stop string: what vLLM and OpenAI servers return, so outputs agree."""
+    cuts = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[: min(cuts)] if cuts else text
+
+
+class StopOnStrings(StoppingCriteria):
+    """Ends a row once the text of its last few tokens holds a stop string.
+
+    Matched on decoded text without special tokens, as vLLM matches stop strings, and for any
+    tokenizer: transformers' own `stop_strings` needs a vocabulary that can spell "abcdef", which the
+    tiny word-level tokenizer cannot.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, stop: tuple[str, ...], prompt_width: int) -> None:
+        self.tokenizer, self.stop, self.start = tokenizer, tuple(s for s in stop if s), prompt_width
+        self.window = max((len(s) for s in self.stop), default=0) + 8  # tokens: each spells at least one character
+
+    def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs: object) -> torch.BoolTensor:
+        tails = input_ids[:, max(self.start, input_ids.shape[1] - self.window) :]
+        texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
+        done = [any(s in text for s in self.stop) for text in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
 
 
 class HFBackend:
@@ -47,6 +82,10 @@ class HFBackend:
         }
 
     def render(self, conversation: list[Message]) -> str:
+        """The prompt text: a raw prompt as it is, a chat through the model's chat template."""
+        raw = raw_prompt(conversation)
+        if raw is not None:
+            return raw
         return str(self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True))
 
     @torch.no_grad()
@@ -55,11 +94,16 @@ class HFBackend:
         was_training = model.training
         model.eval()
         prompts = [self.render(c) for c in conversations]
-        encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        # a chat template writes its own BOS; a raw prompt gets the tokenizer's, as in the official run
+        raw = [raw_prompt(c) is not None for c in conversations]
+        encoded = [tokenizer(p, add_special_tokens=r)["input_ids"] for p, r in zip(prompts, raw, strict=True)]
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
         outputs: list[str] = [""] * len(prompts)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         sampling = config.temperature > 0
+        eos: int | list[int] = tokenizer.eos_token_id
+        if config.stop_token_ids:
+            eos = list(dict.fromkeys(i for i in (tokenizer.eos_token_id, *config.stop_token_ids) if i is not None))
         if sampling:
             torch.manual_seed(config.seed)
         batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
@@ -76,11 +120,13 @@ class HFBackend:
                 top_p=config.top_p if sampling else None,
                 top_k=None,
                 pad_token_id=pad_id,
-                eos_token_id=tokenizer.eos_token_id,
-                stop_strings=list(config.stop) or None,
-                tokenizer=tokenizer if config.stop else None,
+                eos_token_id=eos,
+                stopping_criteria=StoppingCriteriaList([StopOnStrings(tokenizer, config.stop, width)])
+                if config.stop
+                else None,
             )
             for row, index in enumerate(batch):
-                outputs[index] = tokenizer.decode(generated[row, width:], skip_special_tokens=True)
+                text = str(tokenizer.decode(generated[row, width:], skip_special_tokens=True))
+                outputs[index] = cut_at_stop(text, config.stop)
         model.train(was_training)
         return outputs

@@ -5,6 +5,11 @@ The one OpenAI client of cft-lab: evaluation generates through it, and the LLM t
 Chat requests go out with bounded concurrency; the `openai` client retries 429/5xx/dropped
 connections with backoff and enforces a per-request timeout. The API key is read from the
 environment variable named by `api_key_env` and is never logged or returned by describe().
+
+A raw prompt (llm/base.py RAW_ROLE) goes to /v1/completions as `prompt`, the way the official
+harness hands vLLM a plain string. `stop_token_ids` is sent (as an extra body field) only when set:
+vLLM's server accepts it, the OpenAI API rejects it, and the OpenAI API also takes at most 4 stop
+strings, fewer than the official stop lists (eval/protocol.py) - use those with a vLLM server.
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from cft_lib.errors import BackendError
-from cft_lib.llm.base import BackendConfig, GenerationConfig, Message
+from cft_lib.llm.base import BackendConfig, GenerationConfig, Message, raw_prompt
 
 
 @dataclass(frozen=True)
 class Completion:
-    """One chat completion and the tokens the server billed for it (0 where it reports none)."""
+    """One (chat) completion and the tokens the server billed for it (0 where it reports none)."""
 
     text: str
     prompt_tokens: int = 0
@@ -30,7 +35,7 @@ class Completion:
 
 
 class OpenAIBackend:
-    """Generate through any server that speaks /v1/chat/completions."""
+    """Generate through any server that speaks /v1/chat/completions (and /v1/completions for raw prompts)."""
 
     name = "openai"
 
@@ -93,15 +98,23 @@ class OpenAIBackend:
             request["seed"] = config.seed
         if config.stop:
             request["stop"] = list(config.stop)
+        if config.stop_token_ids:  # a vLLM extension: never sent unless asked for
+            request["extra_body"] = {"stop_token_ids": list(config.stop_token_ids)}
+        raw = raw_prompt(conversation)
         try:
-            response = self._client.chat.completions.create(model=self.model, messages=conversation, **request)  # type: ignore[arg-type]  # plain role/content dicts
+            if raw is None:
+                chat = self._client.chat.completions.create(model=self.model, messages=conversation, **request)  # type: ignore[arg-type]  # plain role/content dicts
+                text, usage = chat.choices[0].message.content or "", chat.usage
+            else:
+                plain = self._client.completions.create(model=self.model, prompt=raw, **request)
+                text, usage = plain.choices[0].text or "", plain.usage
         except Exception as exc:  # the client already retried; say which endpoint failed
+            kind = "chat completion" if raw is None else "completion"
             raise BackendError(
-                f"{self.base_url}: chat completion failed after {self.max_retries} retries: {type(exc).__name__}: {exc}"
+                f"{self.base_url}: {kind} failed after {self.max_retries} retries: {type(exc).__name__}: {exc}"
             ) from exc
-        usage = response.usage
         return Completion(
-            response.choices[0].message.content or "",
+            text,
             getattr(usage, "prompt_tokens", 0) or 0,
             getattr(usage, "completion_tokens", 0) or 0,
         )

@@ -8,11 +8,12 @@ machines: no GPU, and vLLM does not install here.
 from __future__ import annotations
 
 from cft_lib.errors import ConfigError
-from cft_lib.llm.base import BackendConfig, GenerationConfig, Message
+from cft_lib.llm.base import BackendConfig, GenerationConfig, Message, raw_prompt
 
 
 class VLLMBackend:
-    """Batched generation with vllm.LLM.chat (continuous batching, tensor parallel)."""
+    """Batched generation with vllm.LLM.chat, or LLM.generate for raw prompts (continuous batching,
+    tensor parallel)."""
 
     name = "vllm"
 
@@ -56,9 +57,21 @@ class VLLMBackend:
             max_tokens=config.max_new_tokens,
             seed=config.seed,
             stop=list(config.stop) or None,
+            stop_token_ids=list(config.stop_token_ids) or None,
         )
-        outputs = self._llm.chat(conversations, params, use_tqdm=self.progress)
-        return [output.outputs[0].text for output in outputs]
+        raws = [raw_prompt(c) for c in conversations]
+        chats = [i for i, raw in enumerate(raws) if raw is None]
+        texts = [(i, raw) for i, raw in enumerate(raws) if raw is not None]
+        outputs: list[str] = [""] * len(conversations)
+        if chats:  # the model's chat template, applied by vLLM
+            done = self._llm.chat([conversations[i] for i in chats], params, use_tqdm=self.progress)
+            for i, output in zip(chats, done, strict=True):
+                outputs[i] = output.outputs[0].text
+        if texts:  # raw prompts as the official harness sends them: LLM.generate on the text
+            done = self._llm.generate([raw for _, raw in texts], params, use_tqdm=self.progress)
+            for (i, _), output in zip(texts, done, strict=True):
+                outputs[i] = output.outputs[0].text
+        return outputs
 
     def close(self) -> None:
         """Free the engine's GPU memory, so the next cell (or a training) in this process can have it.

@@ -77,3 +77,90 @@ def test_the_stub_answers_its_own_bugs_with_a_500():
         with pytest.raises(BackendError, match="ZeroDivisionError"):
             backend.complete([{"role": "user", "content": "hi"}], GenerationConfig(max_new_tokens=4))
         assert ("?", "error") in endpoint.log
+
+
+def test_openai_raw_prompts_use_completions_and_stop_token_ids_are_sent_only_when_set():
+    from cft_lib.llm.base import raw_message
+
+    with StubEndpoint() as endpoint:
+        backend = OpenAIBackend(endpoint.base_url, "stub", max_retries=0, progress=False)
+        raw = "User: hello\nPlease reason step by step.\n\nAssistant:"
+        conversations = [[raw_message(raw)], [{"role": "user", "content": "hello"}]]
+        texts = backend.generate(
+            conversations, GenerationConfig(max_new_tokens=8, stop=("[END]",), stop_token_ids=(7,))
+        )
+        assert texts == ["I cannot tell.\nConclusion: wrong [END]"] * 2
+        backend.generate(conversations[:1], GenerationConfig(max_new_tokens=8))
+    sent = {path: body for path, body in endpoint.requests[:2]}
+    assert set(sent) == {"/v1/completions", "/v1/chat/completions"}
+    assert sent["/v1/completions"]["prompt"] == raw and "messages" not in sent["/v1/completions"]
+    assert all(body["stop"] == ["[END]"] and body["stop_token_ids"] == [7] for body in sent.values())
+    path, plain = endpoint.requests[2]
+    assert path == "/v1/completions" and "stop_token_ids" not in plain and "stop" not in plain
+
+
+def _random_tiny_backend(chat_template: bool = True):
+    """A randomly initialised tiny Qwen3 model (no training: seconds) behind the hf backend."""
+    import torch
+
+    from cft_lib.llm.hf import HFBackend
+    from cft_lib.models.tiny import TinyArchitecture, init_tiny_model
+    from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
+
+    texts = ["User: Tom has 3 apples and buys 4 more. How many apples?\nPlease reason step by step.\n\nAssistant:"]
+    tokenizer = build_tokenizer(collect_vocabulary(texts + ["system\nuser\nassistant"]))
+    if not chat_template:
+        tokenizer.chat_template = None  # as DeepSeek-Math-7B base: no chat template at all
+    arch = TinyArchitecture(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
+    model = init_tiny_model(tokenizer, arch, seed=0)
+    with torch.no_grad():  # large weights: greedy decoding wanders instead of repeating one token
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 1.0)
+    return HFBackend(model, tokenizer, progress=False), texts[0]
+
+
+def _greedy_ids(backend, text: str, n: int) -> list[int]:
+    import torch
+
+    ids = torch.tensor([backend.tokenizer(text, add_special_tokens=True)["input_ids"]])
+    out = backend.model.generate(input_ids=ids, max_new_tokens=n, do_sample=False, eos_token_id=None, top_k=None)
+    return out[0, ids.shape[1] :].tolist()
+
+
+def test_hf_raw_prompt_is_the_text_itself_and_needs_no_chat_template():
+    from cft_lib.llm.base import raw_message
+
+    backend, text = _random_tiny_backend(chat_template=False)
+    assert backend.render([raw_message(text)]) == text
+    [output] = backend.generate([[raw_message(text)]], GenerationConfig(max_new_tokens=6))
+    assert output == backend.tokenizer.decode(_greedy_ids(backend, text, 6), skip_special_tokens=True)
+    with pytest.raises(ValueError, match="chat template"):  # a chat needs the template this model lacks
+        backend.generate([[{"role": "user", "content": text}]], GenerationConfig(max_new_tokens=2))
+    with pytest.raises(ValueError, match="raw prompt is one message"):
+        backend.render([raw_message(text), {"role": "user", "content": "more"}])
+
+
+def test_hf_stops_on_stop_token_ids_and_cuts_stop_strings():
+    from cft_lib.llm.base import raw_message
+
+    backend, text = _random_tiny_backend()
+    ids = _greedy_ids(backend, text, 12)
+    # the token whose first appearance comes last: stopping on it must end the output there
+    firsts = [i for i, token in enumerate(ids) if token not in ids[:i]]
+    at = firsts[-1]
+    assert at > 0, ids  # the random model does not repeat one token forever (else the test is void)
+    decode = backend.tokenizer.decode
+    conversation = [[raw_message(text)]]
+    stopped = backend.generate(conversation, GenerationConfig(max_new_tokens=12, stop_token_ids=(ids[at],)))
+    assert stopped == [decode(ids[: at + 1], skip_special_tokens=True)]  # the stop token stays, as in vLLM
+    full = decode(ids, skip_special_tokens=True)
+    piece = decode(ids[at : at + 1]).strip() or decode(ids[at : at + 1])
+    cut = backend.generate(conversation, GenerationConfig(max_new_tokens=12, stop=(piece,)))
+    assert cut == [full[: full.index(piece)]]  # the stop string and what follows are cut, as in vLLM
+    import torch
+
+    from cft_lib.llm.hf import StopOnStrings
+
+    rows = torch.tensor([[0, *ids[: at + 1]], [0, 0, *ids[:at]]])  # a prompt (pad) token, then the completion
+    flags = StopOnStrings(backend.tokenizer, (decode(ids[at : at + 1]),), prompt_width=1)(rows, None)
+    assert flags.tolist() == [True, decode(ids[at : at + 1]) in decode(ids[:at])]  # generation itself stops

@@ -1,7 +1,9 @@
 """A deterministic OpenAI-compatible endpoint on 127.0.0.1, for tests and benchmarks (not part of cft_lib).
 
 It answers /v1/chat/completions with the micro-world oracle's critique of the request's
-question and solution (so answers are meaningful and reproducible), after `latency_s`, and can
+question and solution (so answers are meaningful and reproducible), and /v1/completions (raw
+prompts) the same way with the prompt as the user turn, after `latency_s`; `requests` keeps every
+request's path and body (what a backend sent: stop strings, stop token ids). It can
 inject faults on a deterministic `fault_rate` share of attempts: 429, 500, a dropped connection,
 or an answer slower than the client's timeout. Every attempt is logged with its request key and
 outcome; "ok" means an answer was delivered. A `gate` holds every request after that many "ok"
@@ -44,6 +46,7 @@ class StubEndpoint:
     ) -> None:
         self.latency_s, self.fault_rate, self.slow_s, self.gate, self.seed = latency_s, fault_rate, slow_s, gate, seed
         self.log: list[tuple[str, str]] = []  # (request key, outcome)
+        self.requests: list[tuple[str, dict]] = []  # (path, JSON body) of every request, in arrival order
         self._attempts: dict[str, int] = {}
         self._lock = threading.Lock()
         from cft_lib.teachers.oracle import OracleTeacher  # the micro-world's answers, loaded with the server
@@ -111,7 +114,10 @@ class StubEndpoint:
 
             def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                messages = body.get("messages", [])
+                with endpoint._lock:
+                    endpoint.requests.append((self.path, body))
+                completion = self.path.rstrip("/").endswith("/v1/completions")  # a raw prompt, no chat
+                messages = [{"role": "user", "content": body["prompt"]}] if completion else body.get("messages", [])
                 key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
                 while endpoint.gate is not None and endpoint.ok_count() >= endpoint.gate:
                     time.sleep(0.05)
@@ -127,14 +133,18 @@ class StubEndpoint:
                     return
                 time.sleep(endpoint.slow_s if outcome == "slow" else endpoint.latency_s)
                 text = endpoint.answer(messages)
+                choice: dict = {"index": 0, "finish_reason": "stop"}
+                choice |= (
+                    {"text": text, "logprobs": None}
+                    if completion
+                    else {"message": {"role": "assistant", "content": text}}
+                )
                 reply = {
                     "id": key,
-                    "object": "chat.completion",
+                    "object": "text_completion" if completion else "chat.completion",
                     "created": 0,
                     "model": body.get("model", ""),
-                    "choices": [
-                        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
-                    ],
+                    "choices": [choice],
                     "usage": {
                         "prompt_tokens": 100,
                         "completion_tokens": len(text.split()),
