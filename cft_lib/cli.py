@@ -105,10 +105,14 @@ def _flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "data": {"size": args.size, "seed": args.data_seed, "keep_consistent": getattr(args, "keep_consistent", None)},
         "train": {key: getattr(args, flag, None) for flag, key in TRAIN_FLAGS.items()},
         "validation": {"limit": getattr(args, "val_limit", None)},
+        "launch": {
+            "num_processes": getattr(args, "num_processes", None),
+            "config_file": getattr(args, "accelerate_config", None),
+        },
     }
     if args.source:
         sections["datasets"] = {"cli": {"source": args.source}}
-    out = {name: {k: v for k, v in keys.items() if v not in (None, False)} for name, keys in sections.items()}
+    out = {name: {k: v for k, v in keys.items() if v is not None and v is not False} for name, keys in sections.items()}
     return {name: keys for name, keys in out.items() if keys}
 
 
@@ -513,6 +517,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--num-validations", type=int, default=None, help="validation points; the best checkpoint is kept"
     )
     hyper.add_argument("--val-limit", type=int, default=None, help="validation problems per check")
+    launch = train.add_argument_group("processes (shorthands for --set launch.KEY=VALUE; default: the profile's)")
+    launch.add_argument(
+        "--num-processes",
+        type=int,
+        default=None,
+        help="training processes (GPUs) per machine; > 1 trains under `accelerate launch` (gloo on CPU)",
+    )
+    launch.add_argument(
+        "--accelerate-config",
+        default=None,
+        metavar="FILE",
+        help="an accelerate config file, e.g. launch/zero3.yaml (shipped under ablations/launch/)",
+    )
     train.add_argument("--experiment", default="cft/train", help="MLflow experiment (default: %(default)s)")
     train.set_defaults(func=cmd_train)
 

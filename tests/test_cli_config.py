@@ -49,6 +49,9 @@ def test_flags_are_overrides_of_the_profile():
     default = _cell()
     assert default.train.data.source == "micro-web"  # the profile's first dataset (webinstruct)
     assert default.train.train.learning_rate == load_ablation("teacher_model").cells[0].train.train.learning_rate
+    zero = _cell("--num-validations", "0", "--warmup-ratio", "0", "--num-processes", "2").train
+    assert zero.train.num_validations == 0 and zero.train.warmup_ratio == 0  # a zero is a value, not "unset"
+    assert zero.launch.num_processes == 2 and zero.launch.launched
 
 
 def test_build_data_flags_reach_the_data_config_together():

@@ -21,20 +21,50 @@ from cft_lib.fingerprint import OMIT_IF_DEFAULT, canonical, fingerprint
 from cft_lib.llm.base import BackendConfig, GenerationConfig
 from cft_lib.paths import artifact_dir, is_done
 from cft_lib.train.config import TrainConfig
+from cft_lib.train.launch import LaunchConfig
 from cft_lib.train.recipe import TINY, TinyBaseRecipe
 
 # How the base model writes its own responses for Table 7 (response_source: self): sampled, in the
-# evaluation prompt. Part of the data fingerprint of every such dataset.
+# evaluation prompt. Part of the data fingerprint of every such dataset. The paper does not say; 256
+# new tokens suit the tiny world, and the paper profile raises it (data.self_response_max_new_tokens).
 SELF_RESPONSE_SAMPLING = GenerationConfig(max_new_tokens=256, temperature=0.7, top_p=0.95, seed=0)
 
 
 @dataclass(frozen=True)
 class ValidationConfig:
-    """Periodic greedy accuracy on a held-out split; the best checkpoint is kept (the paper: MATH-500)."""
+    """Periodic greedy accuracy on a held-out split; the best checkpoint is kept (the paper: MATH-500).
+
+    `via`: "training" validates in the training processes with transformers, as training goes;
+    "backend" saves the model at each validation point and, once training has ended and freed its
+    memory, validates each saved model through `backend` (a vLLM engine per checkpoint, torn down
+    after it), as the official run validates its saved checkpoints with vLLM. The evaluation's
+    stop strings, grader and prompt overrides apply to validation too.
+    """
 
     benchmark: str = MICRO_VALIDATION
     limit: int | None = 200
     max_new_tokens: int = 160
+    via: str = field(default="training", metadata=OMIT_IF_DEFAULT)  # training | backend
+    backend: BackendConfig = field(default_factory=BackendConfig, metadata=OMIT_IF_DEFAULT)  # via: backend
+    stop: tuple[str, ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
+    stop_token_ids: tuple[int, ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
+    grader: str = field(default="math-verify", metadata=OMIT_IF_DEFAULT)
+    prompt_overrides: tuple[tuple[str, str], ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
+
+    def eval_config(self, batch_size: int = 64) -> EvalConfig:
+        generation = GenerationConfig(
+            max_new_tokens=self.max_new_tokens,
+            stop=self.stop,
+            stop_token_ids=self.stop_token_ids,
+            batch_size=batch_size,
+        )
+        return EvalConfig(
+            benchmarks=(self.benchmark,),
+            limit=self.limit,
+            generation=generation,
+            grader=self.grader,
+            prompt_overrides=self.prompt_overrides,
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +78,9 @@ class CurveConfig:
     max_new_tokens: int = 2048
 
 
+TRAIN_FORMAT_DEFAULTS: dict[str, Any] = {"target_end": None, "overlength": "skip"}
+
+
 @dataclass(frozen=True)
 class TrainStageConfig:
     """One fine-tune: its base model, its data (whose variant is the method), and how it trains."""
@@ -58,8 +91,14 @@ class TrainStageConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     system_prompt: str = COT_SYSTEM  # system turn of every training prompt (as at evaluation)
+    target_end: str | None = field(default=None, metadata=OMIT_IF_DEFAULT)  # after each target (None: EOS)
+    overlength: str = field(default="skip", metadata=OMIT_IF_DEFAULT)  # skip | truncate (train/tokenize.py)
     tiny_recipe: TinyBaseRecipe = field(default_factory=TinyBaseRecipe)
     curve: CurveConfig | None = field(default=None, metadata=OMIT_IF_DEFAULT)
+    # how the base model wrote its own responses (response_source: self); in the data's fingerprint
+    self_response: GenerationConfig = SELF_RESPONSE_SAMPLING
+    # how many processes and machines train it (not in the fingerprint: the global batch is fixed)
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
 
     def __post_init__(self) -> None:
         # the data variant follows the method, so a config cannot train CFT on SFT data
@@ -70,8 +109,22 @@ class TrainStageConfig:
     def fingerprint(self) -> str:
         base = self.tiny_recipe.fingerprint if self.base_model == TINY else self.base_model
         curve = [self.curve] if self.curve is not None else []  # absent before Figure 2 existed
+        # absent while at their defaults (they came with the paper profile's protocol)
+        tokens = {
+            k: v
+            for k, v in (("target_end", self.target_end), ("overlength", self.overlength))
+            if v != TRAIN_FORMAT_DEFAULTS[k]
+        }
         return fingerprint(
-            "train", base, self.method, self.data.fingerprint, self.train, self.validation, self.system_prompt, *curve
+            "train",
+            base,
+            self.method,
+            self.data.fingerprint,
+            self.train,
+            self.validation,
+            self.system_prompt,
+            *curve,
+            *([tokens] if tokens else []),
         )
 
     @property
@@ -128,6 +181,9 @@ class ResolvedCell:
                 "train": self.train.train,
                 "validation": self.train.validation,
                 "system_prompt": self.train.system_prompt,
+                "target_end": self.train.target_end,
+                "overlength": self.train.overlength,
+                "launch": self.train.launch,
             }
             if self.train.curve is not None:
                 tree["curve"] = self.train.curve

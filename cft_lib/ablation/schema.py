@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from cft_lib.errors import SpecError
 from cft_lib.train.config import TrainConfig
+from cft_lib.train.launch import LaunchConfig
 
 # cft-shuffled is a control, not a paper method: CFT on critiques shuffled across records (each
 # record paired with another record's critique), so what it learns cannot come from the content.
@@ -127,6 +128,9 @@ class TinyBaseOverrides(Strict):
 class BaseModelBinding(Strict):
     kind: Literal["tiny", "hub"]
     path: str | None = None  # hub id or local directory (kind: hub)
+    revision: str | None = None  # hub: the commit to load (pinned: part of every fingerprint)
+    eval_prompt: str | None = None  # its own evaluation prompt instead of qwen25-math-cot (deepseek-math)
+    stop_token_ids: list[int] = Field(default_factory=list)  # its end-of-turn ids, stopping evaluation (hf, vllm)
     tiny_base: TinyBaseOverrides | None = None  # kind: tiny: changes to the profile's tiny_base recipe
 
 
@@ -134,6 +138,7 @@ class DatasetBinding(Strict):
     # a micro-world source (micro-web, micro-meta, micro-numina), a hub source (webinstruct, metamathqa,
     # numinamath), `hub-name:local_file.jsonl` (a local copy in the hub's fields), or a local .jsonl file
     source: str
+    revision: str | None = None  # hub sources: the dataset commit to read (pinned: in the data fingerprint)
 
 
 class TeacherBinding(Strict):
@@ -153,6 +158,9 @@ class ValidationBinding(Strict):
     benchmark: str
     limit: int | None = None
     max_new_tokens: int = 2048
+    # training: in the training processes (transformers), as it goes; backend: the model is saved at each
+    # validation point and validated after training through eval.backend (hf or vllm), as the official run
+    via: Literal["training", "backend"] = "training"
 
 
 class DataBinding(Strict):
@@ -161,6 +169,31 @@ class DataBinding(Strict):
     seed: int = 0
     max_chars: int = 8000
     keep_consistent: bool = False  # cft: drop critiques whose verdict contradicts the reference answer
+    self_response_max_new_tokens: int = Field(default=256, ge=1)  # response_source: self (Table 7)
+
+
+class FormatBinding(Strict):
+    """How a training record becomes tokens (train/tokenize.py); the defaults are the tiny profile's."""
+
+    system_prompt: str | None = None  # system turn of every training prompt (None: the evaluation's, COT_SYSTEM)
+    target_end: str | None = None  # appended to every target (None: the tokenizer's EOS token)
+    overlength: Literal["skip", "truncate"] = "skip"  # records over train.max_seq_len: skipped, or cut
+
+
+class ProtocolPoint(Strict):
+    """One point of the official CFT run (docs/protocol.md): does this profile match it, and if not, why."""
+
+    item: int = Field(ge=1)  # its number in the audit's list (docs/protocol.md)
+    status: Literal["matched", "deviation", "unspecified"]  # unspecified: neither paper nor code fixes it
+    what: str  # the official run's behaviour, in a line
+    ours: str = ""  # where this profile differs or chose: what it does instead
+    why: str = ""  # why it differs (a deviation needs one)
+
+    @model_validator(mode="after")
+    def _deviation_says_why(self) -> ProtocolPoint:
+        if self.status != "matched" and not (self.ours and self.why):
+            raise ValueError(f"a point with status {self.status!r} needs `ours` and `why`")
+        return self
 
 
 class SelfCritiqueBinding(Strict):
@@ -173,6 +206,8 @@ class SelfCritiqueBinding(Strict):
 
 class EvalBinding(Strict):
     backend: Literal["hf", "vllm", "openai"] = "hf"
+    grader: Literal["math-verify", "qwen25-math"] = "math-verify"  # eval/graders.py
+    stop: list[str] = Field(default_factory=list)  # stop strings of every generation (eval/protocol.py)
     critique_benchmark: str | None = None  # scored for critique skill in every cell (tiny: micro-critique)
     base_url: str | None = None  # openai backend: the server that serves each cell's model
     served_model: str | None = None  # openai backend: the model's name on that server (default: its path)
@@ -211,10 +246,12 @@ def _binding_of(config: type, name: str) -> type[Strict]:
     return create_model(name, __base__=Strict, __doc__=config.__doc__, **fields)
 
 
-if typing.TYPE_CHECKING:  # built at import from TrainConfig: a model class a type checker cannot see
+if typing.TYPE_CHECKING:  # built at import from the configs: model classes a type checker cannot see
     TrainBinding = Strict
+    LaunchBinding = Strict
 else:
     TrainBinding = _binding_of(TrainConfig, "TrainBinding")
+    LaunchBinding = _binding_of(LaunchConfig, "LaunchBinding")
 
 
 class Profile(Strict):
@@ -226,8 +263,12 @@ class Profile(Strict):
     validation: ValidationBinding
     data: DataBinding = Field(default_factory=DataBinding)
     train: TrainBinding = Field(default_factory=lambda: TrainBinding())  # TrainConfig's fields
+    format: FormatBinding = Field(default_factory=FormatBinding)  # prompt and target of training records
+    launch: LaunchBinding = Field(default_factory=lambda: LaunchBinding())  # train/launch.py: processes, ZeRO
     eval: EvalBinding = Field(default_factory=EvalBinding)
     tiny_base: TinyBaseBinding = Field(default_factory=TinyBaseBinding)
+    # the official run, point by point: the report lists every deviation and unspecified choice in force
+    protocol: dict[str, ProtocolPoint] = Field(default_factory=dict)
     seeds: list[int] | None = None  # a spec's own `seeds` wins; `cft ablation --seeds N` wins over both
 
 

@@ -25,6 +25,7 @@ from cft_lib.ablation.cell import (
 )
 from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
 from cft_lib.data.builders import DataConfig
+from cft_lib.data.formats import COT_SYSTEM
 from cft_lib.data.methods import methods
 from cft_lib.errors import ConfigError, SpecError
 from cft_lib.eval.benchmarks import benchmarks
@@ -36,6 +37,7 @@ from cft_lib.paths import ablations_dir
 from cft_lib.registry import unknown_name_message
 from cft_lib.teachers.config import TeacherConfig
 from cft_lib.train.config import TrainConfig
+from cft_lib.train.launch import LaunchConfig
 from cft_lib.train.recipe import TINY, TinyBaseRecipe
 
 CHOICE_FIELDS = tuple(CellOverrides.model_fields)
@@ -227,9 +229,18 @@ def resolve_ablation(
     if validation not in benchmarks:
         message = unknown_name_message("benchmark", validation, benchmarks.names())
         problems.append(f"{where}: validation.benchmark: {message}")
+    if profile.validation.via == "backend" and profile.eval.backend == "openai":
+        problems.append(
+            f"{where}: validation.via: backend validates each saved model through eval.backend, which must load "
+            "it (hf or vllm); an openai server serves one fixed model. Use via: training"
+        )
     if profile.eval.backend == "openai" and not profile.eval.base_url:
         problems.append(f"{where}: eval.base_url: required with eval.backend: openai (the server of each cell's model)")
     train_config = _train_config(profile, where, problems)
+    try:
+        LaunchConfig(**profile.launch.model_dump()).check()
+    except ConfigError as exc:
+        problems.append(f"{where}: {exc}")
     resolved = []
     for index, cell in enumerate(cells):
         cell_where = f"{spec_path}: cells[{index}] ({cell.label})"
@@ -379,12 +390,16 @@ def tiny_recipe(profile: Profile, base_model: str | None = None) -> TinyBaseReci
 def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, train: TrainConfig) -> ResolvedCell:
     base = profile.base_models[choices["base_model"]]
     base_model = TINY if base.kind == "tiny" else (base.path or choices["base_model"])
+    if base.kind == "hub" and base.revision:  # pinned: the commit is part of every fingerprint
+        base_model = f"{base_model}@{base.revision}"
     recipe = tiny_recipe(profile, choices["base_model"])
     benchmark_map = {name: profile.benchmarks[name] for name in spec.benchmarks if name in profile.benchmarks}
     generation = GenerationConfig(
         max_new_tokens=profile.eval.max_new_tokens,
         temperature=choices["temperature"],
         seed=choices["seed"],
+        stop=tuple(profile.eval.stop),
+        stop_token_ids=tuple(base.stop_token_ids),
         batch_size=profile.eval.batch_size,
     )
     critique = [profile.eval.critique_benchmark] if profile.eval.critique_benchmark else []
@@ -401,7 +416,12 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
         )
     )
     eval_config = EvalConfig(
-        benchmarks=tuple(dict.fromkeys(evaluated)), limit=profile.eval.limit, generation=generation, inference=inference
+        benchmarks=tuple(dict.fromkeys(evaluated)),
+        limit=profile.eval.limit,
+        generation=generation,
+        inference=inference,
+        prompt_overrides=(("qwen25-math-cot", base.eval_prompt),) if base.eval_prompt else (),
+        grader=profile.eval.grader,
     )
     train_stage = None
     if choices["method"] != "base":
@@ -423,15 +443,16 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
                 error_rate=(binding.error_rate or 0.0) if binding else 0.0,
             )
         responder = ""
+        self_response = replace(SELF_RESPONSE_SAMPLING, max_new_tokens=profile.data.self_response_max_new_tokens)
         if choices["response_source"] == "self":  # the base model generated the responses: fingerprint it
             base_identity = recipe.fingerprint if base_model == TINY else base_model
-            responder = fingerprint("responder", base_identity, SELF_RESPONSE_SAMPLING)
+            responder = fingerprint("responder", base_identity, self_response)
         # each seed is a replicate of the whole recipe: another sample of the source and another training order
         size = profile.data.size
         if choices.get("data_size"):  # in the paper's units: scaled as the profile's size is to the paper's
             size = max(1, round(choices["data_size"] * size / (profile.data.paper_size or size)))
         data = DataConfig(
-            source=dataset.source,
+            source=f"{dataset.source}@{dataset.revision}" if dataset.revision else dataset.source,
             variant=choices["method"],
             size=size,
             seed=profile.data.seed + choices["seed"],
@@ -442,7 +463,17 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
             responder=responder,
         )
         validation = ValidationConfig(
-            profile.validation.benchmark, profile.validation.limit, profile.validation.max_new_tokens
+            profile.validation.benchmark,
+            profile.validation.limit,
+            profile.validation.max_new_tokens,
+            via=profile.validation.via,
+            backend=BackendConfig(name=profile.eval.backend, tensor_parallel_size=profile.eval.tensor_parallel_size)
+            if profile.validation.via == "backend"
+            else BackendConfig(),
+            stop=generation.stop,
+            stop_token_ids=generation.stop_token_ids,
+            grader=eval_config.grader,
+            prompt_overrides=eval_config.prompt_overrides,
         )
         curve = None
         if spec.figure is not None:  # evaluations during training, for the figure only
@@ -460,6 +491,11 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
             validation=validation,
             tiny_recipe=recipe,
             curve=curve,
+            launch=LaunchConfig(**profile.launch.model_dump()),
+            self_response=self_response,
+            system_prompt=profile.format.system_prompt if profile.format.system_prompt is not None else COT_SYSTEM,
+            target_end=profile.format.target_end,
+            overlength=profile.format.overlength,
         )
     served = profile.eval
     backend = BackendConfig(

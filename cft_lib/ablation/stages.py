@@ -12,25 +12,32 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cft_lib.ablation.cell import SELF_RESPONSE_SAMPLING, CurveConfig, TrainStageConfig, ValidationConfig
+from cft_lib.ablation.cell import CurveConfig, TrainStageConfig, ValidationConfig
 from cft_lib.ablation.store import copy_run_data
 from cft_lib.data.builders import BuiltDataset, build_dataset, dataset_dir, is_built
-from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION, CFT_OUTPUT, COT_SYSTEM
+from cft_lib.data.formats import CFT_INPUT, CFT_INSTRUCTION, CFT_OUTPUT
 from cft_lib.data.records import read_training_records
+from cft_lib.errors import CftError
 from cft_lib.eval.benchmarks import MICRO_VALIDATION, benchmarks
 from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
 from cft_lib.eval.prompts import prompt_templates
 from cft_lib.eval.responses import base_model_responder, response_is_right
-from cft_lib.llm.base import BackendConfig, GenerationConfig, make_backend
+from cft_lib.llm.base import BackendConfig, GenerationBackend, GenerationConfig, make_backend
 from cft_lib.paths import fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import Tracker, flatten
 from cft_lib.train.recipe import TINY, TinyBaseRecipe, tiny_base_dir
 
+if TYPE_CHECKING:
+    from cft_lib.train.trainer import TrainResult
+
 log = logging.getLogger(__name__)
+LAUNCH_JOB, LAUNCH_RESULT = "job.pkl", "result.pkl"  # what ablation/launched.py reads and writes
+SNAPSHOTS = "validation-snapshots"  # models saved at the validation points (validation.via: backend)
 BASE_SKILLS = "skills.json"
 
 
@@ -67,8 +74,16 @@ def build_base(recipe: TinyBaseRecipe, tracker: Tracker | None = None, progress:
 
 
 def base_model_path(name: str, recipe: TinyBaseRecipe, progress: bool = True) -> str:
-    """A loadable path for the base model `name` ("tiny": the model built from `recipe`)."""
-    return str(build_base(recipe, progress=progress)) if name == TINY else name
+    """A loadable path for the base model `name`: "tiny" is the model built from `recipe`; a pinned hub
+    model `repo@revision` is that commit's snapshot (downloaded once into the hub cache)."""
+    if name == TINY:
+        return str(build_base(recipe, progress=progress))
+    repo, pinned, revision = name.partition("@")
+    if pinned and not Path(name).exists():
+        from huggingface_hub import snapshot_download
+
+        return str(snapshot_download(repo, revision=revision))
+    return name
 
 
 def base_skills(model_dir: str | Path) -> dict[str, float]:
@@ -104,7 +119,7 @@ def build_data(
 ) -> BuiltDataset:
     """The training set of `config` (built now unless built before), logged as the run's input:
     its fingerprint, size, skips, critique audit and teacher cost, as params and metrics."""
-    respond = base_model_responder(base_path, SELF_RESPONSE_SAMPLING, progress)
+    respond = base_model_responder(base_path, config.self_response, progress)
     dataset = build_dataset(config.data, progress=progress, truth=response_is_right, respond=respond)
     if tracker is not None:
         log_dataset(dataset, config.data.label, tracker)
@@ -128,9 +143,15 @@ def log_dataset(dataset: BuiltDataset, name: str, tracker: Tracker) -> None:
 
 
 # -- train -------------------------------------------------------------------------------------
-def prompt_templates_text() -> dict[str, str]:
-    """The prompt strings a training run depends on, logged verbatim with it."""
-    return {"system": COT_SYSTEM, "cft_instruction": CFT_INSTRUCTION, "cft_input": CFT_INPUT, "cft_output": CFT_OUTPUT}
+def prompt_templates_text(config: TrainStageConfig) -> dict[str, str | None]:
+    """The prompt strings a training run depends on, logged verbatim with it (target_end None: EOS)."""
+    return {
+        "system": config.system_prompt,
+        "cft_instruction": CFT_INSTRUCTION,
+        "cft_input": CFT_INPUT,
+        "cft_output": CFT_OUTPUT,
+        "target_end": config.target_end,
+    }
 
 
 TRAIN_METRICS = ("steps", "examples", "target_tokens", "seconds", "processes")
@@ -152,7 +173,7 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
                 "cft.trained_in": summary.get("run_id", ""),
             }
         )
-        tracker.log_dict(prompt_templates_text(), "config/prompt_templates.json")
+        tracker.log_dict(prompt_templates_text(config), "config/prompt_templates.json")
         if is_built(config.data):  # the data it was trained on: lineage, audit and teacher cost, from disk
             folder = dataset_dir(config.data)
             log_dataset(
@@ -174,31 +195,46 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
     from cft_lib.train.trainer import train
 
     base_path = base_model_path(config.base_model, config.tiny_recipe, progress)
-    tracker.log_dict(prompt_templates_text(), "config/prompt_templates.json")
+    tracker.log_dict(prompt_templates_text(config), "config/prompt_templates.json")
     dataset = build_data(config, base_path, tracker, progress)
-    fresh_dir(out, keep=(checkpoints.CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
+    # an interrupted attempt resumes from its last checkpoint, with the models saved for validation
+    fresh_dir(out, keep=(checkpoints.CHECKPOINTS, SNAPSHOTS))
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     records = read_training_records(dataset.path)
-    tokenized = tokenize_records(records, tokenizer, config.system_prompt, config.train.max_seq_len)
+    tokenized = tokenize_records(
+        records, tokenizer, config.system_prompt, config.train.max_seq_len, config.target_end, config.overlength
+    )
     tracker.log_params(
-        {"base_model.path": base_path, "data.records": len(records), "data.tokenized": len(tokenized.examples)}
+        {
+            "base_model.path": base_path,
+            "data.records": len(records),
+            "data.tokenized": len(tokenized.examples),
+            "data.truncated": tokenized.truncated,
+        }
     )
     tracker.log_dict({"build": dataset.stats, "tokenize_skipped": dict(tokenized.skipped)}, "data/stats.json")
     started = time.perf_counter()
-    track = _curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
-    result = train(
-        base_path,
-        tokenizer,
-        tokenized.examples,
-        out,
-        config.train,
-        validate=_validator(config.validation),
-        log_metrics=tracker.log_metrics,
-        progress=progress,
-        track=track,
-        track_points=config.curve.points if track and config.curve else 0,
-        desc=f"fine-tune {config.method}",
-    )
+    desc = f"fine-tune {config.method}"
+    if config.launch.launched:  # several processes or machines: accelerate launch, in a subprocess
+        tracker.flush()
+        result = _train_launched(config, base_path, tokenized.examples, tracker.run_id, progress, desc)
+    else:
+        track = curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
+        result = train(
+            base_path,
+            tokenizer,
+            tokenized.examples,
+            out,
+            config.train,
+            log_metrics=tracker.log_metrics,
+            progress=progress,
+            track=track,
+            track_points=config.curve.points if track and config.curve else 0,
+            desc=desc,
+            **training_validation(config),
+        )
+    if config.validation.via == "backend":
+        result = _validate_snapshots(config, result, tracker, progress)
     seconds = time.perf_counter() - started
     summary = {
         "model_dir": str(result.model_dir),
@@ -237,12 +273,82 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
     return summary | {"reused": False}
 
 
-def _validator(validation: ValidationConfig):
-    config = EvalConfig(
-        benchmarks=(validation.benchmark,),
-        limit=validation.limit,
-        generation=GenerationConfig(max_new_tokens=validation.max_new_tokens),
-    )
+def _train_launched(
+    config: TrainStageConfig, base_path: str, examples: list, run_id: str, progress: bool, desc: str
+) -> TrainResult:
+    """`train` under `accelerate launch` (cft_lib/ablation/launched.py is the other side): this
+    process hands over the tokenised examples and reads back the main process's result."""
+    import pickle
+    import subprocess
+
+    job_dir = config.output_dir / "launch"
+    job_dir.mkdir(parents=True, exist_ok=True)
+    (job_dir / LAUNCH_RESULT).unlink(missing_ok=True)
+    job = {"config": config, "base_path": base_path, "examples": examples, "run_id": run_id}
+    (job_dir / LAUNCH_JOB).write_bytes(pickle.dumps(job | {"progress": progress, "desc": desc}))
+    command = config.launch.command("cft_lib.ablation.launched", str(job_dir))
+    log.info("training under accelerate launch: %s", " ".join(command))
+    done = subprocess.run(command, env=config.launch.environment(), check=False)
+    if done.returncode != 0 or not (job_dir / LAUNCH_RESULT).exists():
+        raise CftError(
+            f"training under accelerate launch failed (exit {done.returncode}); its output is above. "
+            f"Command: {' '.join(command)}"
+        )
+    result = pickle.loads((job_dir / LAUNCH_RESULT).read_bytes())
+    shutil.rmtree(job_dir)  # the job held every tokenised example: gigabytes at paper scale
+    return result
+
+
+def training_validation(config: TrainStageConfig) -> dict[str, Any]:
+    """`train`'s validation arguments: validate in the training processes, or save the model at each
+    validation point for `_validate_snapshots` (validation.via: backend)."""
+    if config.validation.via == "backend":
+        return {"validate": None, "snapshots": config.output_dir / SNAPSHOTS}
+    return {"validate": validator(config.validation)}
+
+
+def _validate_snapshots(config: TrainStageConfig, result: TrainResult, tracker: Tracker, progress: bool) -> TrainResult:
+    """Validate each model saved during training through the validation backend (one engine per
+    model, torn down after it), log val/accuracy at its step, and keep the best as the cell's model
+    (the earliest of equals, as in training)."""
+    import gc
+    from dataclasses import replace
+
+    import torch
+
+    gc.collect()  # the training's model and optimizer, before an engine asks for the memory
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    root = config.output_dir / SNAPSHOTS
+    saved = sorted(root.glob("step-*"), key=lambda p: int(p.name.removeprefix("step-")))
+    if not saved:
+        raise CftError(f"{root}: no model was saved for validation (train.num_validations is 0?)")
+    evaluation = config.validation.eval_config()
+    scores: list[tuple[int, float]] = []
+    for path in saved:
+        step = int(path.name.removeprefix("step-"))
+        score = _evaluate_through(make_backend(config.validation.backend, str(path), progress=progress), evaluation)
+        scores.append((step, score.average))
+        tracker.log_metrics({"val/accuracy": score}, step=step)
+    best_step, best_score = max(scores, key=lambda s: (s[1], -s[0]))
+    shutil.rmtree(result.model_dir, ignore_errors=True)
+    (root / f"step-{best_step}").rename(result.model_dir)
+    shutil.rmtree(root)
+    return replace(result, best_step=best_step, best_score=best_score, validation=scores)
+
+
+def _evaluate_through(generator: GenerationBackend, config: EvalConfig) -> EvalResult:
+    """`evaluate`, then the backend torn down: a vLLM engine holds the GPU until it is."""
+    try:
+        return evaluate(generator, config)
+    finally:
+        close = getattr(generator, "close", None)
+        if close is not None:
+            close()
+
+
+def validator(validation: ValidationConfig):
+    config = validation.eval_config()
 
     def validate(model, tokenizer) -> float:
         from cft_lib.llm.hf import HFBackend
@@ -252,7 +358,7 @@ def _validator(validation: ValidationConfig):
     return validate
 
 
-def _curve_tracker(curve: CurveConfig):
+def curve_tracker(curve: CurveConfig):
     """Accuracy on the curve's benchmarks at a training step, with n (for Figure 2's intervals)."""
     config = EvalConfig(
         benchmarks=curve.benchmarks,
@@ -282,24 +388,24 @@ def evaluate_model(
     generator = make_backend(backend, model, progress=progress)
     # what the running client reports (served model, retries): beside the configured backend.* params
     tracker.log_params({f"served.{k}": v for k, v in generator.describe().items() if k != "model"})
-    templates = {benchmarks.get(name).prompt for name in config.benchmarks}
+    templates = {config.prompt_for(name) for name in config.benchmarks}
     tracker.log_dict(
         {
-            name: {"system": prompt_templates.get(name).system, "user": prompt_templates.get(name).user}
+            name: {
+                "system": prompt_templates.get(name).system,
+                "user": prompt_templates.get(name).user,
+                "raw": prompt_templates.get(name).raw,  # a whole prompt, no chat template (deepseek-math)
+            }
             for name in sorted(templates)
         },
         "config/eval_prompt_templates.json",
     )
     tracker.log_params(
-        {f"eval.prompt.{name}": benchmarks.get(name).prompt for name in config.benchmarks}
+        {f"eval.prompt.{name}": config.prompt_for(name) for name in config.benchmarks}
+        | {"eval.grader": config.grader}
         | {f"eval.version.{name}": benchmarks.get(name).version for name in config.benchmarks}
     )
-    try:
-        result = evaluate(generator, config)
-    finally:
-        close = getattr(generator, "close", None)
-        if close is not None:  # a vLLM engine holds the GPU until torn down
-            close()
+    result = _evaluate_through(generator, config)
     tracker.log_metrics(result.metrics())
     tracker.log_text("\n".join(json.dumps(r) for r in result.records), "eval/records.jsonl")
     return result

@@ -3,7 +3,9 @@
 The prompt is the chat-template rendering of (system, user message); the completion is the
 record's `output` plus the end-of-turn token. Only completion tokens carry loss: for CFT that is
 P(critique | question; response), the paper's objective, and for SFT P(response | question).
-Records that are empty or longer than `max_seq_len` are skipped and counted by reason.
+Empty records are skipped and counted. A record longer than `max_seq_len` is skipped and counted
+(`overlength="skip"`, the tiny default), or cut to fit as LLaMA-Factory's `infer_seqlen` cuts it
+(`"truncate"`, the official CFT run: prompt and completion each keep their beginning, in proportion).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class TokenizedExample:
 class TokenizedSet:
     examples: list[TokenizedExample]
     skipped: collections.Counter = field(default_factory=collections.Counter)
+    truncated: int = 0  # kept, but cut to max_seq_len (overlength="truncate")
 
 
 def render_prompt(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None) -> str:
@@ -49,15 +52,38 @@ def render_prompt(tokenizer: PreTrainedTokenizerBase, user: str, system: str | N
     return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
 
+OVERLENGTH = ("skip", "truncate")
+
+
+def truncated_lengths(prompt: int, completion: int, limit: int) -> tuple[int, int]:
+    """How many prompt and completion tokens to keep so that both fit in `limit`, as LLaMA-Factory
+    0.9.2's `infer_seqlen` decides: a short completion is kept whole, else a short prompt is, else
+    each is cut in proportion to its length."""
+    if prompt + completion <= limit:
+        return prompt, completion
+    if completion * 2 < limit:
+        completion_room = limit
+    elif prompt * 2 < limit:
+        completion_room = limit - prompt
+    else:
+        completion_room = int(limit * completion / (prompt + completion))
+    kept_completion = min(completion_room, completion)
+    return min(max(limit - kept_completion, 0), prompt), kept_completion
+
+
 def tokenize_records(
     records: list[TrainingRecord],
     tokenizer: PreTrainedTokenizerBase,
     system: str | None,
     max_seq_len: int,
+    target_end: str | None = None,
+    overlength: str = "skip",
 ) -> TokenizedSet:
     """Tokenise each record as prompt ids + completion ids; skip and count what cannot be used.
 
-    Prompt and completion are tokenised separately and concatenated, so the boundary is exact.
+    Prompt and completion are tokenised separately and concatenated, so the boundary is exact. The
+    completion ends with `target_end` (None: the tokenizer's EOS token; the official run's qwen
+    template ends a turn with "<|im_end|>\n").
     A warning is raised once if the joint tokenisation would differ (the prompt would not be a
     prefix of prompt+completion), since generation then sees different ids than training did.
     """
@@ -69,12 +95,19 @@ def tokenize_records(
             continue
         prompt = render_prompt(tokenizer, record.user_message, system) if system is not None else ""
         prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
-        completion = record.output + (tokenizer.eos_token or "")
+        completion = record.output + (tokenizer.eos_token or "" if target_end is None else target_end)
         completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+        if len(prompt_ids) + len(completion_ids) > max_seq_len:
+            if overlength == "skip":
+                out.skipped["too_long"] += 1
+                continue
+            kept_prompt, kept_completion = truncated_lengths(len(prompt_ids), len(completion_ids), max_seq_len)
+            prompt_ids, completion_ids = prompt_ids[:kept_prompt], completion_ids[:kept_completion]
+            if not completion_ids:  # nothing left to learn from
+                out.skipped["too_long"] += 1
+                continue
+            out.truncated += 1
         ids = prompt_ids + completion_ids
-        if len(ids) > max_seq_len:
-            out.skipped["too_long"] += 1
-            continue
         if not warned and prompt:
             joint = tokenizer(prompt + completion, add_special_tokens=False)["input_ids"]
             if joint[: len(prompt_ids)] != prompt_ids:

@@ -104,6 +104,7 @@ def train(
     desc: str = "train",
     track: Tracker | None = None,
     track_points: int = 0,
+    snapshots: Path | None = None,
 ) -> TrainResult:
     """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model.
 
@@ -125,6 +126,7 @@ def train(
     precision = resolve_precision(config.mixed_precision)
     accelerator = Accelerator(mixed_precision=precision, dataloader_config=DataLoaderConfiguration(split_batches=True))
     _configure_deepspeed(accelerator, config)
+    _check_process_group(accelerator)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     model.config.use_cache = False
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -138,7 +140,7 @@ def train(
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     rank, world = accelerator.process_index, accelerator.num_processes
-    validation_at = validation_steps(total_steps, config.num_validations if validate else 0)
+    validation_at = validation_steps(total_steps, config.num_validations if validate or snapshots else 0)
     track_at = validation_steps(total_steps, track_points if track else 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
@@ -213,6 +215,9 @@ def train(
             "train/lr": scheduler.get_last_lr()[0],
             "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9),
         }
+        if snapshots is not None and validate is None and step in validation_at:
+            bar.set_postfix_str(f"saving the model of step {step} for validation", refresh=True)
+            _save(accelerator, model, tokenizer, snapshots / f"step-{step}")
         if validate is not None and step in validation_at:
             bar.set_postfix_str(f"validating at step {step}", refresh=True)  # the bar would look frozen
             score = _from_main_process(accelerator, validate(accelerator.unwrap_model(model), tokenizer))
@@ -234,7 +239,7 @@ def train(
         bar.set_postfix(loss=f"{loss_total:.3f}", tok_s=f"{metrics['train/tokens_per_s']:.0f}")
         bar.update()
     bar.close()
-    if not validation_at:
+    if not validation_at:  # with snapshots, the last step is one of them: the caller picks the model
         _save(accelerator, model, tokenizer, model_dir)
     return TrainResult(
         model_dir,
@@ -271,6 +276,18 @@ def _configure_deepspeed(accelerator: Accelerator, config: TrainConfig) -> None:
     )
     if plugin.zero_stage == 3:  # saving the kept model gathers the shards into one state dict
         plugin.deepspeed_config.setdefault("zero_optimization", {})["stage3_gather_16bit_weights_on_model_save"] = True
+
+
+def _check_process_group(accelerator: Accelerator) -> None:
+    """Processes launched together must see each other: otherwise each would train on the whole data
+    and all would write the same files (DeepSpeed on CPU through accelerate: each sees a world of 1)."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched != accelerator.num_processes:
+        raise CftError(
+            f"{launched} processes were launched but this one sees {accelerator.num_processes} "
+            f"({accelerator.distributed_type}): they did not form one process group. DeepSpeed runs several "
+            "processes on GPUs; on CPU use one process with DeepSpeed, or plain data parallelism."
+        )
 
 
 def _launch(accelerator: Accelerator) -> str:
