@@ -69,3 +69,42 @@ def print_plan(ablation: Ablation, plans: list[CellPlan]) -> None:
             ablation.run_name(p.cell), *(str(p.cell.choices.get(k)) for k in varying), p.cell.fingerprint, todo
         )
     console.print(table)
+    print_bindings(ablation)
+
+
+def paper_tables_benchmarks() -> dict[str, list[str]]:
+    """Every benchmark the shipped specs report (the paper's tables), with the tables that report it."""
+    from cft_lib.ablation.schema import Spec, parse_model, read_yaml
+    from cft_lib.ablation.specs import find_spec
+    from cft_lib.ablation.suite import spec_names, table_order
+
+    tables: dict[str, list[str]] = {}
+    for name in spec_names():
+        path = find_spec(name)
+        spec = parse_model(path, Spec, read_yaml(path))
+        for benchmark in spec.benchmarks:
+            tables.setdefault(benchmark, []).append(spec.table)
+    return {b: sorted(set(t), key=table_order) for b, t in tables.items()}
+
+
+def print_bindings(ablation: Ablation) -> None:
+    """Which of the paper's benchmarks this profile binds (all tables, not only this spec's), and the
+    profile's protocol: the official run's points it matches and its named deviations."""
+    profile = ablation.profile
+    table = Table(title=f"Benchmarks of the paper's tables in profile {ablation.profile_name}")
+    for column in ("paper benchmark", "ours", "tables", "in this spec"):
+        table.add_column(column)
+    for name, tables in paper_tables_benchmarks().items():
+        ours = profile.benchmarks.get(name)
+        table.add_row(
+            name, ours or "[red]not bound[/red]", ", ".join(tables), "yes" if name in ablation.spec.benchmarks else ""
+        )
+    console.print(table)
+    if profile.protocol:
+        points = sorted(profile.protocol.items(), key=lambda kv: kv[1].item)
+        matched = [name for name, p in points if p.status == "matched"]
+        others = [f"{p.item} {name} ({p.status})" for name, p in points if p.status != "matched"]
+        console.print(
+            f"Protocol of the official run: {len(matched)} of {len(points)} points matched; not matched: "
+            f"{', '.join(others)} (each with its reason in {ablation.profile_path}, and in every report)"
+        )

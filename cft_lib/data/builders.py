@@ -100,7 +100,7 @@ class DataConfig:
 
     @property
     def label(self) -> str:
-        name = self.source.partition(":")[0] if parse_hub_source(self.source) else self.source
+        name = self.source.partition(":")[0].partition("@")[0] if parse_hub_source(self.source) else self.source
         return f"{self.variant}-{Path(name).stem if is_local_source(name) else name}"
 
 

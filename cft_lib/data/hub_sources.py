@@ -2,7 +2,11 @@
 
 Each maps a row to (question, response, reference answer where known). Rows come from the hub,
 or from a local JSONL file with the same fields: `--source webinstruct:path/to/file.jsonl`.
-Malformed rows are skipped and counted. Sampling is by seed over the whole split.
+Malformed rows are skipped and counted. Sampling is by seed over the whole split: a seeded order of
+row indices is walked until `size` rows have been read, so a large hub split (NuminaMath-CoT: 860K
+rows) is read from its memory-mapped Arrow file row by row, never turned into Python objects whole.
+A hub source is pinned with `name@revision` (a commit of the dataset repository), which enters the
+data fingerprint; `name@revision:file.jsonl` is not allowed (a local file is identified by content).
 
 Field mappings were written from the datasets' cards and are checked here only on local files
 in the same layout (no hub access on this project's machines).
@@ -13,8 +17,8 @@ from __future__ import annotations
 import collections
 import random
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cft_lib.data.latex import last_boxed
@@ -47,31 +51,38 @@ class HubSource:
     name: str
     hub: tuple[str, str | None, str]  # dataset id, config, split
     read: Callable[[dict[str, Any]], tuple[str, str, str | None]]
+    revision: str | None = None  # a commit of the hub dataset (None: its newest)
 
-    def rows(self, path: str | None) -> tuple[list[dict[str, Any]], int]:
-        """Rows from a local JSONL file (with a count of unreadable lines) or from the hub."""
+    def rows(self, path: str | None) -> tuple[Sequence[dict[str, Any]], int]:
+        """Rows from a local JSONL file (with a count of unreadable lines) or from the hub (an Arrow
+        table indexed lazily: rows become Python objects only when read)."""
         if path:
             return read_jsonl_tolerant(path)
         from datasets import load_dataset
 
         dataset_id, config, split = self.hub
-        return list(load_dataset(dataset_id, config, split=split)), 0
+        return load_dataset(dataset_id, config, split=split, revision=self.revision), 0
 
     def sample(self, size: int, seed: int, path: str | None = None) -> tuple[list[SourceExample], collections.Counter]:
+        """`size` well-formed rows in a seeded order over the whole split; malformed ones met on the way
+        are skipped and counted."""
         rows, unreadable = self.rows(path)
         skipped: collections.Counter = collections.Counter({"malformed": unreadable} if unreadable else {})
-        examples = []
-        for index, row in enumerate(rows):
+        order = list(range(len(rows)))
+        random.Random(f"{self.name}:{seed}").shuffle(order)
+        examples: list[SourceExample] = []
+        for index in order:
+            if len(examples) == size:
+                break
             try:
-                question, response, answer = self.read(row)
+                question, response, answer = self.read(rows[index])
                 if not isinstance(question, str) or not isinstance(response, str):
                     raise TypeError("question and response must be text")
             except (KeyError, TypeError, ValueError):
                 skipped["malformed"] += 1
                 continue
             examples.append(SourceExample(f"{self.name}-{index:07d}", question, response, answer, {}))
-        random.Random(f"{self.name}:{seed}").shuffle(examples)
-        return examples[:size], skipped
+        return examples, skipped
 
 
 HUB_SOURCES = {
@@ -85,6 +96,10 @@ HUB_SOURCES = {
 
 
 def parse_hub_source(source: str) -> tuple[HubSource, str | None] | None:
-    """'webinstruct' or 'webinstruct:path.jsonl' → (source, local path); None if not a hub source."""
+    """'webinstruct', 'webinstruct@REVISION' or 'webinstruct:path.jsonl' → (source, local path);
+    None if not a hub source."""
     name, _, path = source.partition(":")
-    return (HUB_SOURCES[name], path or None) if name in HUB_SOURCES else None
+    name, _, revision = name.partition("@")
+    if name not in HUB_SOURCES or (revision and path):
+        return None
+    return replace(HUB_SOURCES[name], revision=revision or None), path or None

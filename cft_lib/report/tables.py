@@ -740,7 +740,31 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
         )
     out.append(_markdown(["cell", "choices", "teacher binding", "fingerprint", "MLflow run"], cell_rows))
     out += [""] + _hypotheses_block(ablation, cells)
+    out += _protocol_block(ablation)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _protocol_block(ablation: Ablation) -> list[str]:
+    """The profile's deviations from the official CFT run (and choices the paper leaves open), in force
+    for every number above; nothing for a profile without a protocol section (tiny)."""
+    points = sorted(ablation.profile.protocol.items(), key=lambda kv: kv[1].item)
+    if not points:
+        return []
+    rows = [
+        [str(p.item), name, p.status, *(text.replace("|", "\\|") for text in (p.what, p.ours, p.why))]
+        for name, p in points
+        if p.status != "matched"
+    ]
+    matched = len(points) - len(rows)
+    out = [
+        "",
+        "## Protocol: deviations from the official run",
+        "",
+        f"Profile `{ablation.profile_name}` matches {matched} of the {len(points)} points of the official CFT run "
+        "that this project was audited on (docs/protocol.md); these are not matched:",
+        "",
+    ]
+    return out + [_markdown(["#", "point", "status", "official run", "ours", "why"], rows)]
 
 
 class NothingToReport(CftError):

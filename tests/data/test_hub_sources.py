@@ -61,3 +61,35 @@ def test_critique_audit_measures_and_optionally_removes_wrong_verdicts(tmp_path,
         assert all(r.meta["verdict"] == truths[r.id] for r in records)
     else:
         assert 0.6 < agreement < 0.8  # about 1 - error_rate
+
+
+class _CountingRows(list):
+    """A split that counts the rows read, as an Arrow-backed `datasets.Dataset` would materialise them."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        type(self).reads += 1
+        return super().__getitem__(index)
+
+
+def test_a_large_split_is_sampled_by_reading_only_the_rows_it_needs(monkeypatch):
+    rows = _CountingRows({"query": f"Q{i}?", "response": f"The answer is: {i}"} for i in range(100_000))
+    source = HUB_SOURCES["metamathqa"]
+    monkeypatch.setattr(type(source), "rows", lambda self, path: (rows, 0))
+    examples, skipped = source.sample(50, seed=3)
+    assert len(examples) == 50 and not skipped and _CountingRows.reads == 50
+    again, _ = source.sample(50, seed=3)
+    other, _ = source.sample(50, seed=4)
+    assert [e.id for e in again] == [e.id for e in examples] != [e.id for e in other]
+
+
+def test_a_pinned_hub_source_carries_its_revision_into_the_fingerprint():
+    from cft_lib.data.hub_sources import parse_hub_source
+
+    source, path = parse_hub_source("webinstruct@abc123")
+    assert source.revision == "abc123" and path is None and source.hub == HUB_SOURCES["webinstruct"].hub
+    assert parse_hub_source("webinstruct@abc123:file.jsonl") is None  # a local file is pinned by its content
+    pinned, newest = DataConfig(source="webinstruct@abc123"), DataConfig(source="webinstruct")
+    assert pinned.fingerprint != newest.fingerprint and pinned.label == newest.label == "cft-webinstruct"
+    pinned.check()
