@@ -31,14 +31,38 @@ SELF_RESPONSE_SAMPLING = GenerationConfig(max_new_tokens=256, temperature=0.7, t
 
 
 @dataclass(frozen=True)
+class EvalProtocol:
+    """How evaluations during and after training generate and grade, as the cell's own evaluation does:
+    stop strings and ids, the grader, and a base model's own prompt (the profile's eval settings)."""
+
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
+    grader: str = "math-verify"
+    prompt_overrides: tuple[tuple[str, str], ...] = ()
+
+    def eval_config(
+        self, benchmarks: tuple[str, ...], limit: int | None, max_new_tokens: int, batch_size: int
+    ) -> EvalConfig:
+        generation = GenerationConfig(
+            max_new_tokens=max_new_tokens, stop=self.stop, stop_token_ids=self.stop_token_ids, batch_size=batch_size
+        )
+        return EvalConfig(
+            benchmarks=benchmarks,
+            limit=limit,
+            generation=generation,
+            grader=self.grader,
+            prompt_overrides=self.prompt_overrides,
+        )
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     """Periodic greedy accuracy on a held-out split; the best checkpoint is kept (the paper: MATH-500).
 
     `via`: "training" validates in the training processes with transformers, as training goes;
     "backend" saves the model at each validation point and, once training has ended and freed its
     memory, validates each saved model through `backend` (a vLLM engine per checkpoint, torn down
-    after it), as the official run validates its saved checkpoints with vLLM. The evaluation's
-    stop strings, grader and prompt overrides apply to validation too.
+    after it), as the official run validates its saved checkpoints with vLLM.
     """
 
     benchmark: str = MICRO_VALIDATION
@@ -46,25 +70,10 @@ class ValidationConfig:
     max_new_tokens: int = 160
     via: str = field(default="training", metadata=OMIT_IF_DEFAULT)  # training | backend
     backend: BackendConfig = field(default_factory=BackendConfig, metadata=OMIT_IF_DEFAULT)  # via: backend
-    stop: tuple[str, ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
-    stop_token_ids: tuple[int, ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
-    grader: str = field(default="math-verify", metadata=OMIT_IF_DEFAULT)
-    prompt_overrides: tuple[tuple[str, str], ...] = field(default=(), metadata=OMIT_IF_DEFAULT)
+    protocol: EvalProtocol = field(default_factory=EvalProtocol, metadata=OMIT_IF_DEFAULT)
 
-    def eval_config(self, batch_size: int = 64) -> EvalConfig:
-        generation = GenerationConfig(
-            max_new_tokens=self.max_new_tokens,
-            stop=self.stop,
-            stop_token_ids=self.stop_token_ids,
-            batch_size=batch_size,
-        )
-        return EvalConfig(
-            benchmarks=(self.benchmark,),
-            limit=self.limit,
-            generation=generation,
-            grader=self.grader,
-            prompt_overrides=self.prompt_overrides,
-        )
+    def eval_config(self) -> EvalConfig:
+        return self.protocol.eval_config((self.benchmark,), self.limit, self.max_new_tokens, batch_size=64)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,10 @@ class CurveConfig:
     points: int = 8
     limit: int | None = None
     max_new_tokens: int = 2048
+    protocol: EvalProtocol = field(default_factory=EvalProtocol, metadata=OMIT_IF_DEFAULT)
+
+    def eval_config(self) -> EvalConfig:
+        return self.protocol.eval_config(self.benchmarks, self.limit, self.max_new_tokens, batch_size=128)
 
 
 TRAIN_FORMAT_DEFAULTS: dict[str, Any] = {"target_end": None, "overlength": "skip"}

@@ -20,7 +20,7 @@ from pathlib import Path
 def main(job_dir: Path) -> None:
     from transformers import AutoTokenizer
 
-    from cft_lib.ablation.stages import LAUNCH_JOB, LAUNCH_RESULT, curve_tracker, training_validation
+    from cft_lib.ablation.stages import LAUNCH_JOB, LAUNCH_RESULT, training_validation
     from cft_lib.tracking import Tracker
     from cft_lib.train.trainer import train
 
@@ -28,7 +28,6 @@ def main(job_dir: Path) -> None:
     config = job["config"]
     main_process = int(os.environ.get("RANK", "0")) == 0
     tracker = Tracker(job["run_id"]) if main_process and job["run_id"] else None
-    track = curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
     try:
         result = train(
             job["base_path"],
@@ -38,8 +37,6 @@ def main(job_dir: Path) -> None:
             config.train,
             log_metrics=tracker.log_metrics if tracker else None,
             progress=job["progress"] and main_process,
-            track=track,
-            track_points=config.curve.points if track and config.curve else 0,
             desc=job["desc"],
             **training_validation(config),
         )

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from cft_lib.ablation.cell import (
     SELF_RESPONSE_SAMPLING,
     CurveConfig,
+    EvalProtocol,
     ResolvedCell,
     TrainStageConfig,
     ValidationConfig,
@@ -238,7 +239,13 @@ def resolve_ablation(
         problems.append(f"{where}: eval.base_url: required with eval.backend: openai (the server of each cell's model)")
     train_config = _train_config(profile, where, problems)
     try:
-        LaunchConfig(**profile.launch.model_dump()).check()
+        launch = LaunchConfig(**profile.launch.model_dump())
+        launch.check()
+        if launch.shards_weights and profile.validation.via == "training":
+            problems.append(
+                f"{where}: validation.via: training generates inside the training processes, which ZeRO-3 over "
+                "several processes shards; use validation.via: backend (the saved models are evaluated after training)"
+            )
     except ConfigError as exc:
         problems.append(f"{where}: {exc}")
     resolved = []
@@ -462,6 +469,9 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
             keep_consistent=profile.data.keep_consistent,
             responder=responder,
         )
+        protocol = EvalProtocol(
+            generation.stop, generation.stop_token_ids, eval_config.grader, eval_config.prompt_overrides
+        )
         validation = ValidationConfig(
             profile.validation.benchmark,
             profile.validation.limit,
@@ -470,10 +480,7 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
             backend=BackendConfig(name=profile.eval.backend, tensor_parallel_size=profile.eval.tensor_parallel_size)
             if profile.validation.via == "backend"
             else BackendConfig(),
-            stop=generation.stop,
-            stop_token_ids=generation.stop_token_ids,
-            grader=eval_config.grader,
-            prompt_overrides=eval_config.prompt_overrides,
+            protocol=protocol,
         )
         curve = None
         if spec.figure is not None:  # evaluations during training, for the figure only
@@ -482,6 +489,7 @@ def _resolve(label: str, choices: dict[str, Any], spec: Spec, profile: Profile, 
                 points=spec.figure.points,
                 limit=spec.figure.limit,
                 max_new_tokens=profile.eval.max_new_tokens,
+                protocol=protocol,
             )
         train_stage = TrainStageConfig(
             base_model=base_model,

@@ -219,7 +219,6 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
         tracker.flush()
         result = _train_launched(config, base_path, tokenized.examples, tracker.run_id, progress, desc)
     else:
-        track = curve_tracker(config.curve) if config.curve and config.curve.benchmarks else None
         result = train(
             base_path,
             tokenizer,
@@ -228,13 +227,11 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
             config.train,
             log_metrics=tracker.log_metrics,
             progress=progress,
-            track=track,
-            track_points=config.curve.points if track and config.curve else 0,
             desc=desc,
             **training_validation(config),
         )
     if config.validation.via == "backend":
-        result = _validate_snapshots(config, result, tracker, progress)
+        result = _evaluate_snapshots(config, result, tracker, progress)
     seconds = time.perf_counter() - started
     summary = {
         "model_dir": str(result.model_dir),
@@ -300,41 +297,60 @@ def _train_launched(
 
 
 def training_validation(config: TrainStageConfig) -> dict[str, Any]:
-    """`train`'s validation arguments: validate in the training processes, or save the model at each
-    validation point for `_validate_snapshots` (validation.via: backend)."""
+    """`train`'s evaluation arguments: validate (and evaluate Figure 2's curve) in the training
+    processes, or save the model at those points for `_evaluate_snapshots` (validation.via: backend)."""
+    points = config.curve.points if config.curve and config.curve.benchmarks else 0
     if config.validation.via == "backend":
-        return {"validate": None, "snapshots": config.output_dir / SNAPSHOTS}
-    return {"validate": validator(config.validation)}
+        return {"snapshots": config.output_dir / SNAPSHOTS, "track_points": points}
+    track = curve_tracker(config.curve) if points and config.curve else None
+    return {"validate": validator(config.validation), "track": track, "track_points": points}
 
 
-def _validate_snapshots(config: TrainStageConfig, result: TrainResult, tracker: Tracker, progress: bool) -> TrainResult:
-    """Validate each model saved during training through the validation backend (one engine per
-    model, torn down after it), log val/accuracy at its step, and keep the best as the cell's model
+def _evaluate_snapshots(config: TrainStageConfig, result: TrainResult, tracker: Tracker, progress: bool) -> TrainResult:
+    """Evaluate each model saved during training through the validation backend (one engine per model,
+    torn down after it): validation at the validation points and the curve's benchmarks at the curve's,
+    logged at their steps as training would log them. The best validated model is kept as the cell's
     (the earliest of equals, as in training)."""
     import gc
     from dataclasses import replace
 
     import torch
 
+    from cft_lib.train.trainer import validation_steps
+
     gc.collect()  # the training's model and optimizer, before an engine asks for the memory
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     root = config.output_dir / SNAPSHOTS
-    saved = sorted(root.glob("step-*"), key=lambda p: int(p.name.removeprefix("step-")))
-    if not saved:
-        raise CftError(f"{root}: no model was saved for validation (train.num_validations is 0?)")
-    evaluation = config.validation.eval_config()
+    validate_at = validation_steps(result.steps, config.train.num_validations)
+    curve = config.curve if config.curve and config.curve.benchmarks else None
+    curve_at = validation_steps(result.steps, curve.points) if curve else set()
     scores: list[tuple[int, float]] = []
-    for path in saved:
-        step = int(path.name.removeprefix("step-"))
-        score = _evaluate_through(make_backend(config.validation.backend, str(path), progress=progress), evaluation)
-        scores.append((step, score.average))
-        tracker.log_metrics({"val/accuracy": score}, step=step)
-    best_step, best_score = max(scores, key=lambda s: (s[1], -s[0]))
-    shutil.rmtree(result.model_dir, ignore_errors=True)
-    (root / f"step-{best_step}").rename(result.model_dir)
-    shutil.rmtree(root)
-    return replace(result, best_step=best_step, best_score=best_score, validation=scores)
+    for step in sorted(validate_at | curve_at):
+        path = root / f"step-{step}"
+        if not path.is_dir():
+            raise CftError(f"{path}: the model saved for evaluation at step {step} is missing")
+        generator = make_backend(config.validation.backend, str(path), progress=progress)
+        metrics: dict[str, float] = {}
+        try:
+            if step in validate_at:
+                score = evaluate(generator, config.validation.eval_config()).average
+                scores.append((step, score))
+                metrics["val/accuracy"] = score
+            if curve is not None and step in curve_at:
+                metrics |= curve_metrics(evaluate(generator, curve.eval_config()))
+        finally:
+            close = getattr(generator, "close", None)
+            if close is not None:
+                close()
+        tracker.log_metrics(metrics, step=step)
+    if scores:
+        best_step, best_score = max(scores, key=lambda s: (s[1], -s[0]))
+        shutil.rmtree(result.model_dir, ignore_errors=True)
+        (root / f"step-{best_step}").rename(result.model_dir)
+        result = replace(result, best_step=best_step, best_score=best_score, validation=scores)
+    shutil.rmtree(root, ignore_errors=True)
+    return result
 
 
 def _evaluate_through(generator: GenerationBackend, config: EvalConfig) -> EvalResult:
@@ -358,23 +374,21 @@ def validator(validation: ValidationConfig):
     return validate
 
 
-def curve_tracker(curve: CurveConfig):
+def curve_metrics(result: EvalResult) -> dict[str, float]:
     """Accuracy on the curve's benchmarks at a training step, with n (for Figure 2's intervals)."""
-    config = EvalConfig(
-        benchmarks=curve.benchmarks,
-        limit=curve.limit,
-        generation=GenerationConfig(max_new_tokens=curve.max_new_tokens, batch_size=128),
-    )
+    return {
+        f"curve/{s.benchmark}/{k}": v for s in result.scores for k, v in (("accuracy", s.accuracy), ("n", float(s.n)))
+    }
+
+
+def curve_tracker(curve: CurveConfig):
+    """The curve's evaluation of the model in training (validation.via: training)."""
+    config = curve.eval_config()
 
     def track(model, tokenizer) -> dict[str, float]:
         from cft_lib.llm.hf import HFBackend
 
-        result = evaluate(HFBackend(model, tokenizer, progress=False), config)
-        return {
-            f"curve/{s.benchmark}/{k}": v
-            for s in result.scores
-            for k, v in (("accuracy", s.accuracy), ("n", float(s.n)))
-        }
+        return curve_metrics(evaluate(HFBackend(model, tokenizer, progress=False), config))
 
     return track
 

@@ -82,6 +82,29 @@ class LaunchConfig:
         return env
 
     @property
+    def shards_weights(self) -> bool:
+        """ZeRO-3 over several processes: each holds a shard of the weights, so generating inside the
+        training processes (validation.via: training, Figure 2's curves) would need every process to
+        step in lockstep. Such runs validate saved models after training instead."""
+        if self.num_processes * self.num_machines < 2 or not self.deepspeed:
+            return self.zero_stage == 3 and self.num_processes * self.num_machines > 1
+        if self.zero_stage is not None:
+            return self.zero_stage == 3
+        import json
+
+        import yaml
+
+        assert self.config_file is not None
+        path = resolve_config_file(self.config_file)
+        settings = (yaml.safe_load(path.read_text()) or {}).get("deepspeed_config") or {}
+        if "zero_stage" in settings:
+            return int(settings["zero_stage"]) == 3
+        deepspeed_file = _deepspeed_file(path)
+        if deepspeed_file is None or not deepspeed_file.is_file():
+            return False
+        return json.loads(deepspeed_file.read_text()).get("zero_optimization", {}).get("stage") == 3
+
+    @property
     def deepspeed(self) -> bool:
         if self.zero_stage is not None:
             return True

@@ -140,8 +140,10 @@ def train(
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     rank, world = accelerator.process_index, accelerator.num_processes
+    if snapshots is not None and (validate is not None or track is not None):
+        raise ValueError("with snapshots, validation and the curve's evaluations happen after training")
     validation_at = validation_steps(total_steps, config.num_validations if validate or snapshots else 0)
-    track_at = validation_steps(total_steps, track_points if track else 0)
+    track_at = validation_steps(total_steps, track_points if track or snapshots else 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     key = checkpoints.training_key(model_path, config, examples, _launch(accelerator))
@@ -215,8 +217,8 @@ def train(
             "train/lr": scheduler.get_last_lr()[0],
             "train/tokens_per_s": state.real_tokens / max(state.train_time, 1e-9),
         }
-        if snapshots is not None and validate is None and step in validation_at:
-            bar.set_postfix_str(f"saving the model of step {step} for validation", refresh=True)
+        if snapshots is not None and (step in validation_at or step in track_at):
+            bar.set_postfix_str(f"saving the model of step {step} to evaluate after training", refresh=True)
             _save(accelerator, model, tokenizer, snapshots / f"step-{step}")
         if validate is not None and step in validation_at:
             bar.set_postfix_str(f"validating at step {step}", refresh=True)  # the bar would look frozen

@@ -86,3 +86,15 @@ def test_plain_data_parallelism_launches_multi_gpu_and_zero_stage_uses_deepspeed
     assert "--multi_gpu" in LaunchConfig(num_processes=2).command("m")
     deepspeed = LaunchConfig(zero_stage=3).command("m")
     assert deepspeed[deepspeed.index("--zero_stage") + 1] == "3" and "--multi_gpu" not in deepspeed
+
+
+def test_zero3_over_several_processes_must_evaluate_saved_models_after_training():
+    sharded = {"launch.num_processes": 2, "launch.zero_stage": 3}
+    with pytest.raises(SpecError, match="use validation.via: backend"):
+        load_ablation("teacher_model", "tiny", overrides=sharded)
+    cells = load_ablation("training_dynamics", "tiny", overrides=sharded | {"validation.via": "backend"}).cells
+    from cft_lib.ablation.stages import SNAPSHOTS, training_validation
+
+    arguments = training_validation(cells[-1].train)
+    assert arguments["snapshots"].name == SNAPSHOTS and arguments["track_points"] == cells[-1].train.curve.points
+    assert "validate" not in arguments and "track" not in arguments  # nothing generates inside training
