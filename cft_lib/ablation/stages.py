@@ -14,6 +14,8 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -330,19 +332,14 @@ def _evaluate_snapshots(config: TrainStageConfig, result: TrainResult, tracker: 
         path = root / f"step-{step}"
         if not path.is_dir():
             raise CftError(f"{path}: the model saved for evaluation at step {step} is missing")
-        generator = make_backend(config.validation.backend, str(path), progress=progress)
         metrics: dict[str, float] = {}
-        try:
+        with _engine(config.validation.backend, str(path), progress) as generator:
             if step in validate_at:
                 score = evaluate(generator, config.validation.eval_config()).average
                 scores.append((step, score))
                 metrics["val/accuracy"] = score
             if curve is not None and step in curve_at:
                 metrics |= curve_metrics(evaluate(generator, curve.eval_config()))
-        finally:
-            close = getattr(generator, "close", None)
-            if close is not None:
-                close()
         tracker.log_metrics(metrics, step=step)
     if scores:
         best_step, best_score = max(scores, key=lambda s: (s[1], -s[0]))
@@ -353,10 +350,12 @@ def _evaluate_snapshots(config: TrainStageConfig, result: TrainResult, tracker: 
     return result
 
 
-def _evaluate_through(generator: GenerationBackend, config: EvalConfig) -> EvalResult:
-    """`evaluate`, then the backend torn down: a vLLM engine holds the GPU until it is."""
+@contextmanager
+def _engine(backend: BackendConfig, model: str, progress: bool) -> Iterator[GenerationBackend]:
+    """A generation backend for `model`, torn down on leaving: a vLLM engine holds the GPU until it is."""
+    generator = make_backend(backend, model, progress=progress)
     try:
-        return evaluate(generator, config)
+        yield generator
     finally:
         close = getattr(generator, "close", None)
         if close is not None:
@@ -399,27 +398,27 @@ def evaluate_model(
 ) -> EvalResult:
     """Evaluate `model` (a path or hub id) through `backend`; log metrics, prompts and per-problem records."""
     config.check()
-    generator = make_backend(backend, model, progress=progress)
-    # what the running client reports (served model, retries): beside the configured backend.* params
-    tracker.log_params({f"served.{k}": v for k, v in generator.describe().items() if k != "model"})
-    templates = {config.prompt_for(name) for name in config.benchmarks}
-    tracker.log_dict(
-        {
-            name: {
-                "system": prompt_templates.get(name).system,
-                "user": prompt_templates.get(name).user,
-                "raw": prompt_templates.get(name).raw,  # a whole prompt, no chat template (deepseek-math)
-            }
-            for name in sorted(templates)
-        },
-        "config/eval_prompt_templates.json",
-    )
-    tracker.log_params(
-        {f"eval.prompt.{name}": config.prompt_for(name) for name in config.benchmarks}
-        | {"eval.grader": config.grader}
-        | {f"eval.version.{name}": benchmarks.get(name).version for name in config.benchmarks}
-    )
-    result = _evaluate_through(generator, config)
+    with _engine(backend, model, progress) as generator:
+        # what the running client reports (served model, retries): beside the configured backend.* params
+        tracker.log_params({f"served.{k}": v for k, v in generator.describe().items() if k != "model"})
+        templates = {config.prompt_for(name) for name in config.benchmarks}
+        tracker.log_dict(
+            {
+                name: {
+                    "system": prompt_templates.get(name).system,
+                    "user": prompt_templates.get(name).user,
+                    "raw": prompt_templates.get(name).raw,  # a whole prompt, no chat template (deepseek-math)
+                }
+                for name in sorted(templates)
+            },
+            "config/eval_prompt_templates.json",
+        )
+        tracker.log_params(
+            {f"eval.prompt.{name}": config.prompt_for(name) for name in config.benchmarks}
+            | {"eval.grader": config.grader}
+            | {f"eval.version.{name}": benchmarks.get(name).version for name in config.benchmarks}
+        )
+        result = evaluate(generator, config)
     tracker.log_metrics(result.metrics())
     tracker.log_text("\n".join(json.dumps(r) for r in result.records), "eval/records.jsonl")
     return result
