@@ -18,6 +18,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cft_lib.errors import ConfigError
 from cft_lib.paths import ablations_dir
@@ -92,11 +93,9 @@ class LaunchConfig:
             return self.zero_stage == 3
         import json
 
-        import yaml
-
         assert self.config_file is not None
         path = resolve_config_file(self.config_file)
-        settings = (yaml.safe_load(path.read_text()) or {}).get("deepspeed_config") or {}
+        settings = _settings(path).get("deepspeed_config") or {}
         if "zero_stage" in settings:
             return int(settings["zero_stage"]) == 3
         deepspeed_file = _deepspeed_file(path)
@@ -110,10 +109,7 @@ class LaunchConfig:
             return True
         if self.config_file is None:
             return False
-        import yaml
-
-        settings = yaml.safe_load(resolve_config_file(self.config_file).read_text()) or {}
-        return settings.get("distributed_type") == "DEEPSPEED"
+        return _settings(resolve_config_file(self.config_file)).get("distributed_type") == "DEEPSPEED"
 
 
 def resolve_config_file(name: str) -> Path:
@@ -124,12 +120,16 @@ def resolve_config_file(name: str) -> Path:
     return (ablations_dir() / path).resolve()
 
 
-def _deepspeed_file(config_file: Path) -> Path | None:
-    """The DeepSpeed JSON an accelerate config names, read beside that config when relative."""
+def _settings(config_file: Path) -> dict[str, Any]:
+    """An accelerate config file's settings."""
     import yaml
 
-    settings = yaml.safe_load(config_file.read_text()) or {}
-    name = (settings.get("deepspeed_config") or {}).get("deepspeed_config_file")
+    return yaml.safe_load(config_file.read_text()) or {}
+
+
+def _deepspeed_file(config_file: Path) -> Path | None:
+    """The DeepSpeed JSON an accelerate config names, read beside that config when relative."""
+    name = (_settings(config_file).get("deepspeed_config") or {}).get("deepspeed_config_file")
     if not name:
         return None
     path = Path(name)
