@@ -8,7 +8,7 @@ the graders agree.
 MATH, MATH-500, Minerva-Math, GSM8K and AIME24 solutions end in their answer and are graded like
 model outputs (`extract_answer`, by each grader's own rules); OlympiadBench's are proofs, graded by
 the answers they state (`cft_lib/eval/stated_answers.py`). The pairs and the reading are those of
-`paper_benchmarks.check_references`; the verdicts are kept per item here so that the graders can be
+`paper_benchmarks.check_references`, which keeps each item's verdict, so that the graders can be
 compared item by item. Prints one Markdown row per benchmark; no assertion (the thresholds live in
 tests/eval/test_paper_benchmarks.py).
 """
@@ -20,26 +20,7 @@ import time
 from pathlib import Path
 
 from cft_lib.eval.graders import GRADERS
-from cft_lib.eval.grading import DEFAULT_TIMEOUT_S, SafeGrader, extract_answer
-from cft_lib.eval.paper_benchmarks import PAPER_BENCHMARKS, shuffled_pairs
-from cft_lib.eval.stated_answers import states_answer
-
-
-def verdicts(name: str, data_dir: Path, seed: int, grader: str) -> list[bool]:
-    """`grader`'s verdict on every (own) pair, then on every (another's gold) pair, as check_references grades them."""
-    benchmark = PAPER_BENCHMARKS[name]
-    pairs = benchmark.references(data_dir)
-    safe = SafeGrader(DEFAULT_TIMEOUT_S, grader)
-    try:
-
-        def correct(solutions: tuple[str, ...], gold: str) -> bool:
-            if benchmark.reference_style == "stated":
-                return states_answer(solutions, gold, safe.equivalent)
-            return safe.equivalent(extract_answer("\n".join(solutions), benchmark.answer_type, grader), gold)
-
-        return [correct(s, g) for s, g in pairs] + [correct(s, g) for s, g in shuffled_pairs(pairs, seed)]
-    finally:
-        safe.close()
+from cft_lib.eval.paper_benchmarks import PAPER_BENCHMARKS, check_references
 
 
 def main() -> None:
@@ -58,13 +39,13 @@ def main() -> None:
     print("|" + "---|" * (len(header) + 1))
     for name in args.names.split(","):
         started = time.perf_counter()
-        grades = {grader: verdicts(name, args.data_dir, args.seed, grader) for grader in graders}
-        n = len(next(iter(grades.values()))) // 2
+        checks = [check_references(name, args.data_dir, seed=args.seed, grader=grader) for grader in graders]
+        n = checks[0].n
         row = [name, PAPER_BENCHMARKS[name].reference_style, str(n)]
-        for grader in graders:
-            row += [f"{sum(grades[grader][:n]) / n:.1%}", f"{sum(grades[grader][n:]) / n:.1%}"]
-        if len(graders) == 2:
-            first, second = grades.values()
+        for check in checks:
+            row += [f"{check.own:.1%}", f"{check.other:.1%}"]
+        if len(checks) == 2:
+            first, second = (c.own_verdicts + c.other_verdicts for c in checks)
             row.append(f"{sum(a == b for a, b in zip(first, second, strict=True)) / (2 * n):.1%}")
         print("| " + " | ".join([*row, f"{time.perf_counter() - started:.0f}"]) + " |", flush=True)
 

@@ -305,13 +305,31 @@ def shuffled_pairs(pairs: list[tuple[T, str]], seed: int = 0) -> list[tuple[T, s
 
 @dataclass(frozen=True)
 class ReferenceCheck:
-    """How the grader scores a benchmark's own reference solutions, and solutions to other problems."""
+    """How the grader scores a benchmark's own reference solutions, and solutions to other problems:
+    one verdict per row, against its own gold and against another problem's gold (a derangement)."""
 
     name: str
-    n: int
-    own: float  # fraction of reference solutions graded correct against their own gold
-    other: float  # the same against another problem's gold (a derangement)
-    missed: tuple[int, ...]  # row indices whose own reference was graded wrong
+    own_verdicts: tuple[bool, ...]
+    other_verdicts: tuple[bool, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.own_verdicts)
+
+    @property
+    def own(self) -> float:
+        """Fraction of reference solutions graded correct against their own gold."""
+        return sum(self.own_verdicts) / self.n
+
+    @property
+    def other(self) -> float:
+        """The same against another problem's gold."""
+        return sum(self.other_verdicts) / self.n
+
+    @property
+    def missed(self) -> tuple[int, ...]:
+        """Row indices whose own reference was graded wrong."""
+        return tuple(i for i, ok in enumerate(self.own_verdicts) if not ok)
 
 
 def check_references(
@@ -335,10 +353,8 @@ def check_references(
                 return states_answer(solutions, gold, safe.equivalent)
             return safe.equivalent(extract_answer("\n".join(solutions), benchmark.answer_type, grader), gold)
 
-        own = [correct(solutions, gold) for solutions, gold in pairs]
-        other = [correct(solutions, gold) for solutions, gold in shuffled_pairs(pairs, seed)]
+        own = tuple(correct(solutions, gold) for solutions, gold in pairs)
+        other = tuple(correct(solutions, gold) for solutions, gold in shuffled_pairs(pairs, seed))
     finally:
         safe.close()
-    return ReferenceCheck(
-        name, len(pairs), sum(own) / len(own), sum(other) / len(other), tuple(i for i, ok in enumerate(own) if not ok)
-    )
+    return ReferenceCheck(name, own, other)
