@@ -285,6 +285,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    from cft_lib.ablation.executors import ExecutorConfig
     from cft_lib.ablation.runner import check_backends, run_ablation
     from cft_lib.report.tables import write_report
 
@@ -292,8 +293,11 @@ def cmd_ablation(args: argparse.Namespace) -> int:
         return write_report(ablation, tracker=tracker)
 
     check_backends(ablations)
+    resources = ablations[0].profile.resources
+    executor = ExecutorConfig(args.executor, args.address, resources.num_cpus, resources.num_gpus)
+    executor.check()
     if not args.all:
-        return run_ablation(ablations[0], progress=not args.quiet, report=report)
+        return run_ablation(ablations[0], progress=not args.quiet, report=report, executor=executor)
     from cft_lib.ablation.suite import build_tiny_bases
     from cft_lib.report.index import write_index
     from cft_lib.tracking import TAG_PREFIX, project_run_id, tracked_run
@@ -302,7 +306,8 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     tags = {f"{TAG_PREFIX}stage": "suite", f"{TAG_PREFIX}profile": ablations[0].profile_name}
     with tracked_run("cft/all", f"all specs ({ablations[0].profile_name})", tags, run_id=project_run_id()) as top:
         status = max(
-            run_ablation(a, progress=not args.quiet, parent_run_id=top.run_id, report=report) for a in ablations
+            run_ablation(a, progress=not args.quiet, parent_run_id=top.run_id, report=report, executor=executor)
+            for a in ablations
         )
         index = write_index(ablations)
         top.log_artifact(index, "report")
@@ -597,6 +602,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="train every cell with seeds 0..N-1 and report means with CIs over seeds and problems "
         "(default: the spec's or profile's `seeds`, else one run per cell)",
+    )
+    ab.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where unfinished cells run: here, one after another (default), or as Ray tasks, each with "
+        "the profile's `resources:` (ablation/executors.py)",
+    )
+    ab.add_argument(
+        "--address",
+        default=None,
+        help="--executor ray: the cluster to join (auto, or ray://HOST:10001); default: a local cluster on this "
+        "machine's cores",
     )
     ab.set_defaults(func=cmd_ablation)
 

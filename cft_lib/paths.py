@@ -4,18 +4,25 @@
   data/<variant>-<source>-<fingerprint>/  built training sets
   models/tiny-base-<fingerprint>/  tiny base models     models/<method>-<fingerprint>/  fine-tuned models
 A directory counts as finished only once its DONE marker exists, so a crash mid-build is never
-mistaken for a result.
+mistaken for a result. A build holds `<dir>.lock` (`building`), so two processes that need the same
+artifact build it once: the second waits, then finds it done. The locks are `flock`s: they hold
+between processes on one machine, and across machines on a shared file system that supports them
+(NFSv4, Lustre, CephFS).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 DONE = "DONE"
+log = logging.getLogger(__name__)
 
 
 def cft_home() -> Path:
@@ -52,3 +59,30 @@ def fresh_dir(path: Path, keep: tuple[str, ...] = ()) -> Path:
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of the artifact directory (or other name) `path`: beside it, never inside it."""
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def building(path: Path, what: str | None = None) -> Iterator[None]:
+    """Held while `path` is built; another process building the same path waits here (and says so).
+
+    Callers check `is_done(path)` again once inside: the process they waited for may have built it.
+    Not reentrant: never nest two `building` blocks on the same path.
+    """
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path(path)))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("waiting for another process to finish %s (%s)", what or path.name, lock.lock_file)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

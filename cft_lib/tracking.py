@@ -57,14 +57,30 @@ def safe_uri(uri: str) -> str:
 
 
 def mlflow_client():
-    """mlflow, pointed at this project's store (imported lazily: it takes seconds)."""
+    """mlflow, pointed at this project's store (imported lazily: it takes seconds).
+
+    The store is first opened holding `<db>.lock` for a SQLite file: opening creates the tables of a
+    new store, and two processes doing that at once (two `cft ablation`s, Ray workers) break its schema.
+    """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per report row is noise
     import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri())
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
     # the sqlite store's schema migrations log at INFO on first use; they are not news to a user
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if uri not in _opened and uri.startswith("sqlite:///"):
+        from filelock import FileLock
+
+        path = Path(uri.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{path}.lock"):
+            mlflow.MlflowClient()  # opens (and if new, creates) the store, cached by mlflow for the process
+        _opened.add(uri)
     return mlflow
+
+
+_opened: set[str] = set()  # stores this process has opened (their tables exist)
 
 
 def client():
@@ -215,12 +231,14 @@ def tracked_run(
 ) -> Iterator[Tracker]:
     """A run in `experiment` (or the existing run `run_id`, left open for its owner to end), ended
     FINISHED, or FAILED with the error recorded, or KILLED on Ctrl-C. `parent` nests it in the UI."""
+    from cft_lib.owners import Heartbeat, owner_tags
+
     store = client()
     own = run_id is None
+    # the process working on the run, so that another process supersedes it only once this one is gone
+    all_tags = {f"{TAG_PREFIX}code_version": code_version(), **owner_tags(), **tags}
     if own:
-        found = store.get_experiment_by_name(experiment)
-        experiment_id = found.experiment_id if found else store.create_experiment(experiment)
-        all_tags = {f"{TAG_PREFIX}code_version": code_version(), **tags}
+        experiment_id = _experiment_id(experiment)
         if parent:
             all_tags[PARENT_TAG] = parent
         run_id = store.create_run(
@@ -229,9 +247,10 @@ def tracked_run(
     assert run_id is not None
     tracker = Tracker(run_id)
     if not own:
-        tracker.set_tags({f"{TAG_PREFIX}code_version": code_version(), **tags})
+        tracker.set_tags(all_tags)
     try:
-        yield tracker
+        with Heartbeat(tracker.set_tags):
+            yield tracker
     except KeyboardInterrupt:
         tracker.flush()
         if own:
@@ -246,6 +265,23 @@ def tracked_run(
     tracker.flush()
     if own:
         store.set_terminated(run_id, "FINISHED")
+
+
+def _experiment_id(name: str) -> str:
+    """The experiment's id, created if new (by whichever of two concurrent processes gets there first)."""
+    from mlflow.exceptions import MlflowException
+
+    store = client()
+    found = store.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    try:
+        return store.create_experiment(name)
+    except MlflowException:  # created meanwhile by another process
+        found = store.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found.experiment_id
 
 
 def mark_superseded(run_id: str) -> None:

@@ -82,7 +82,14 @@ LAYERS = [
     ("cft_lib.llm",),
     ("cft_lib.models",),
     ("cft_lib.data",),
-    ("cft_lib.tracking", "cft_lib.registry", "cft_lib.errors", "cft_lib.fingerprint", "cft_lib.paths"),
+    (
+        "cft_lib.tracking",
+        "cft_lib.owners",
+        "cft_lib.registry",
+        "cft_lib.errors",
+        "cft_lib.fingerprint",
+        "cft_lib.paths",
+    ),
 ]
 # The one import upwards, on purpose: building a training set composes the data's sources and methods
 # with a teacher (data/builders.py builds the TeacherConfig it is given). No other may appear.

@@ -150,6 +150,22 @@ class TrainStageConfig:
 
 
 @dataclass(frozen=True)
+class SweepConfig:
+    """How a tuned cell's training is chosen (ablation/sweep.py): an Optuna study over `params`
+    (dotted profile key, kind, bounds or values), `trials` finished trials, seeded TPE and a pruner."""
+
+    params: tuple[tuple[str, str, tuple[Any, ...]], ...]
+    trials: int
+    seed: int = 0
+    startup_trials: int = 3
+    pruner: str = "median"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _, _ in self.params)
+
+
+@dataclass(frozen=True)
 class ResolvedCell:
     """One fully resolved run: what it means (choices) and how it runs (every knob, in one tree)."""
 
@@ -161,6 +177,8 @@ class ResolvedCell:
     eval: EvalConfig
     benchmark_map: dict[str, str]  # paper benchmark -> registered benchmark
     backend: BackendConfig = field(default_factory=BackendConfig)  # where generations come from
+    # tuned: its training is the best of a sweep's trials, each a variant of `train`
+    sweep: SweepConfig | None = field(default=None, metadata=OMIT_IF_DEFAULT)
 
     @property
     def model_fingerprint(self) -> str:
@@ -174,8 +192,10 @@ class ResolvedCell:
         # the backend was part of the cell keep their fingerprints; where it is served (base_url,
         # concurrency) does not change what it generates and is left out, like a teacher's endpoint
         backend = [{"backend": self.backend.name}] if self.backend.name != "hf" else []
+        # a tuned cell: its untuned training, the search space and the budget (the trials' model is found by it)
+        sweep = [{"sweep": self.sweep}] if self.sweep is not None else []
         return fingerprint(
-            "cell", self.model_fingerprint, self.eval, benchmark_versions(self.eval.benchmarks), *backend
+            "cell", self.model_fingerprint, self.eval, benchmark_versions(self.eval.benchmarks), *backend, *sweep
         )
 
     @property
@@ -202,4 +222,6 @@ class ResolvedCell:
                 tree["curve"] = self.train.curve
         if "eval" in stages:
             tree |= {"eval": self.eval, "backend": self.backend, "benchmarks": self.benchmark_map}
+        if self.sweep is not None:
+            tree["sweep"] = self.sweep
         return canonical(tree)

@@ -34,7 +34,10 @@ class CellPlan:
         built its base model or its data since the plan was made)."""
         base_ready = self.base_ready or is_done(tiny_base_dir(self.cell.tiny_recipe))
         steps = [] if base_ready else ["build base model"]
-        if self.cell.train is not None and not (self.trained or self.cell.train.is_trained):
+        sweep = self.cell.sweep
+        if self.cell.train is not None and sweep is not None:  # trials train variants of the cell's config
+            steps += [f"tune {', '.join(sweep.keys)} ({sweep.trials} trials)"]
+        elif self.cell.train is not None and not (self.trained or self.cell.train.is_trained):
             data = self.cell.train.data
             steps += ([] if is_built(data) else [f"build {data.variant} data"]) + ["train"]
         return ", ".join(steps + ["evaluate"])

@@ -11,6 +11,7 @@ Errors name the file, the key path and the allowed values:
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import difflib
 import types
@@ -88,6 +89,41 @@ class Figure(Strict):
     file: str = "figure2.png"
 
 
+class SearchRange(Strict):
+    """One knob's range in a sweep: exactly one of the four kinds."""
+
+    log_uniform: tuple[float, float] | None = None  # e.g. [1.0e-5, 1.0e-3]: learning rates
+    uniform: tuple[float, float] | None = None
+    int: tuple[builtins.int, builtins.int] | None = None  # (the field's name hides the type here)
+    choice: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SearchRange:
+        kinds = [k for k in ("log_uniform", "uniform", "int", "choice") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of log_uniform, uniform, int, choice")
+        bounds = getattr(self, kinds[0])
+        if kinds[0] == "choice" and not bounds:
+            raise ValueError("choice: give at least one value")
+        if kinds[0] != "choice" and not bounds[0] < bounds[1]:
+            raise ValueError(f"{kinds[0]}: the low bound must be below the high bound")
+        if kinds[0] == "log_uniform" and bounds[0] <= 0:
+            raise ValueError("log_uniform: bounds must be positive")
+        return self
+
+
+class Sweep(Strict):
+    """An Optuna study per tuned cell (ablation/sweep.py): the same budget for every method, the
+    objective its validation accuracy (never a test benchmark), the best trial's model the cell's."""
+
+    params: dict[str, SearchRange] = Field(min_length=1)  # dotted profile keys under train., data. or format.
+    trials: int = Field(ge=1)  # finished trials (complete or pruned) per tuned cell
+    seed: int = 0  # the TPE sampler's seed: the same spec samples the same trials
+    startup_trials: int = Field(default=3, ge=0)  # sampled at random and never pruned, before TPE and pruning
+    pruner: Literal["median", "none"] = "median"  # on validation accuracy at the validation points
+    cells: list[str] | None = None  # labels of the tuned cells (default: every cell that trains)
+
+
 class Spec(Strict):
     table: str  # e.g. "Table 8"
     title: str
@@ -104,6 +140,7 @@ class Spec(Strict):
     paper_info: dict[str, dict[str, str]] = Field(default_factory=dict)  # "#Data"/"compute" -> label -> text
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     figure: Figure | None = None
+    sweep: Sweep | None = None  # tune the training cells (wins over the profile's sweep)
 
 
 class TinyBaseOverrides(Strict):
@@ -220,6 +257,13 @@ class EvalBinding(Strict):
     self_critique: SelfCritiqueBinding = Field(default_factory=lambda: SelfCritiqueBinding())
 
 
+class ResourcesBinding(Strict):
+    """What one cell asks of a Ray cluster (`cft ablation --executor ray`); not part of any fingerprint."""
+
+    num_cpus: float = Field(default=1.0, gt=0)  # also torch's threads in the cell's task
+    num_gpus: float = Field(default=0.0, ge=0)
+
+
 class TinyBaseBinding(Strict):
     """The tiny base model's pre-training recipe (cft_lib/train/pretrain.py says what each knob does)."""
 
@@ -270,6 +314,8 @@ class Profile(Strict):
     # the official run, point by point: the report lists every deviation and unspecified choice in force
     protocol: dict[str, ProtocolPoint] = Field(default_factory=dict)
     seeds: list[int] | None = None  # a spec's own `seeds` wins; `cft ablation --seeds N` wins over both
+    resources: ResourcesBinding = Field(default_factory=ResourcesBinding)  # per cell, with --executor ray
+    sweep: Sweep | None = None  # tune every spec's training cells (a spec's own sweep wins)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,10 +21,11 @@ from cft_lib.ablation.cell import (
     CurveConfig,
     EvalProtocol,
     ResolvedCell,
+    SweepConfig,
     TrainStageConfig,
     ValidationConfig,
 )
-from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, parse_model, read_yaml
+from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, Sweep, parse_model, read_yaml
 from cft_lib.data.builders import DataConfig
 from cft_lib.data.formats import COT_SYSTEM
 from cft_lib.data.methods import methods
@@ -271,10 +272,73 @@ def resolve_ablation(
     if problems:
         problems = list(dict.fromkeys(problems))  # one line per problem, however many cells share it
         raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    sweep = spec.sweep or profile.sweep
+    if sweep is not None:
+        problems += _check_sweep(sweep, spec_path if spec.sweep else where, labels, profile_path, overrides or {})
+        if problems:
+            raise SpecError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        tuned = set(sweep.cells or labels)
+        resolved = [
+            replace(cell, sweep=sweep_config(sweep)) if cell.label in tuned and cell.train is not None else cell
+            for cell in resolved
+        ]
     used = sorted({c.seed for c in resolved})
     return Ablation(
         spec_path.stem, spec_path, profile_path.stem, profile_path, spec, profile, resolved, used, dict(overrides or {})
     )
+
+
+SWEEPABLE = ("train.", "data.", "format.")  # what changes a training (the objective is its validation accuracy)
+
+
+def sweep_config(sweep: Sweep) -> SweepConfig:
+    params = []
+    for key, search in sweep.params.items():
+        kind = next(k for k in ("log_uniform", "uniform", "int", "choice") if getattr(search, k) is not None)
+        params.append((key, kind, tuple(getattr(search, kind))))
+    return SweepConfig(tuple(params), sweep.trials, sweep.seed, sweep.startup_trials, sweep.pruner)
+
+
+def _check_sweep(
+    sweep: Sweep, where: Path | str, labels: list[str], profile_path: Path, overrides: dict[str, Any]
+) -> list[str]:
+    """Tuned cells exist and every swept key is a profile key that changes the training, valid at its bounds."""
+    problems = []
+    for label in sweep.cells or []:
+        if label not in labels:
+            problems.append(f"{where}: sweep.cells: {unknown_name_message('cell', label, labels)}")
+    data = read_yaml(profile_path)
+    for key, search in sweep.params.items():
+        if not key.startswith(SWEEPABLE) or key in overrides:
+            why = (
+                "is set by --set" if key in overrides else f"is not a training key (allowed: {', '.join(SWEEPABLE)}...)"
+            )
+            problems.append(f"{where}: sweep.params.{key}: {why}")
+            continue
+        values = (
+            search.choice
+            if search.choice is not None
+            else [v for v in (search.log_uniform or search.uniform or search.int or ())]
+        )
+        for value in values:
+            at = f"{where}: sweep.params.{key}={value}"
+            try:
+                varied = parse_model(at, Profile, apply_overrides(data, overrides | {key: value}))
+            except SpecError as exc:
+                problems.append(str(exc).split("\n", 1)[-1].strip())
+                break
+            if _train_config(varied, at, problems) is None:  # values the types allow, the trainer does not
+                break
+    return problems
+
+
+def trial_cell(ablation: Ablation, cell: ResolvedCell, params: dict[str, Any]) -> ResolvedCell:
+    """`cell` with a sweep trial's values for the swept profile keys: resolved as `--set` would resolve it."""
+    spec = ablation.spec.model_copy(update={"seeds": ablation.seeds, "sweep": None})
+    overrides = ablation.overrides | params
+    retuned = resolve_ablation(spec, ablation.spec_path, str(ablation.profile_path), None, overrides)
+    # a profile's own sweep would tune the trial again: the trial is the untuned cell at these values
+    return next(replace(c, sweep=None) for c in retuned.cells if c.label == cell.label and c.seed == cell.seed)
 
 
 def _check_table(spec: Spec, spec_path: Path, labels: list[str]) -> list[str]:

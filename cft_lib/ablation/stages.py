@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
 from cft_lib.eval.prompts import prompt_templates
 from cft_lib.eval.responses import base_model_responder, response_is_right
 from cft_lib.llm.base import BackendConfig, GenerationBackend, GenerationConfig, make_backend
-from cft_lib.paths import fresh_dir, is_done, mark_done, read_done
+from cft_lib.paths import building, fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import Tracker, flatten
 from cft_lib.train.recipe import TINY, TinyBaseRecipe, tiny_base_dir
 
@@ -159,43 +159,65 @@ def prompt_templates_text(config: TrainStageConfig) -> dict[str, str | None]:
 TRAIN_METRICS = ("steps", "examples", "target_tokens", "seconds", "processes")
 
 
-def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = True) -> dict[str, Any]:
+def train_model(
+    config: TrainStageConfig,
+    tracker: Tracker,
+    progress: bool = True,
+    after_validation: Callable[[int, float], None] | None = None,
+) -> dict[str, Any]:
     """Build the data, fine-tune the base model, keep the best validated checkpoint.
 
     A finished training with the same fingerprint is reused: nothing is trained, and its summary,
     data and curves (copied from the run that trained it) are logged into this run.
+    `after_validation(step, score)` is told each validation score as training goes (a sweep's pruner),
+    where validation runs in this process (validation.via: training, not launched).
     """
     out = config.output_dir
     if is_done(out):
-        summary = read_done(out) | {"reused": True}
-        tracker.set_tags(
-            {
-                "cft.model_dir": summary["model_dir"],
-                "cft.train_reused": "true",
-                "cft.trained_in": summary.get("run_id", ""),
-            }
+        return _reuse_training(config, tracker)
+    with building(out, f"training {config.method} model {config.fingerprint}"):
+        if is_done(out):  # trained by the process this one waited for
+            return _reuse_training(config, tracker)
+        return _train(config, tracker, progress, after_validation)
+
+
+def _reuse_training(config: TrainStageConfig, tracker: Tracker) -> dict[str, Any]:
+    """Log a finished training of this fingerprint into `tracker`'s run, as if it had trained here."""
+    summary = read_done(config.output_dir) | {"reused": True}
+    tracker.set_tags(
+        {
+            "cft.model_dir": summary["model_dir"],
+            "cft.train_reused": "true",
+            "cft.trained_in": summary.get("run_id", ""),
+        }
+    )
+    tracker.log_dict(prompt_templates_text(config), "config/prompt_templates.json")
+    if is_built(config.data):  # the data it was trained on: lineage, audit and teacher cost, from disk
+        folder = dataset_dir(config.data)
+        log_dataset(
+            BuiltDataset(folder / "train.jsonl", config.data.fingerprint, read_done(folder)),
+            config.data.label,
+            tracker,
         )
-        tracker.log_dict(prompt_templates_text(config), "config/prompt_templates.json")
-        if is_built(config.data):  # the data it was trained on: lineage, audit and teacher cost, from disk
-            folder = dataset_dir(config.data)
-            log_dataset(
-                BuiltDataset(folder / "train.jsonl", config.data.fingerprint, read_done(folder)),
-                config.data.label,
-                tracker,
-            )
-        if summary.get("run_id"):
-            try:  # the curves of the run that trained it (that run may live in another store)
-                copy_run_data(summary["run_id"], tracker, params=False, prefixes=("train/", "val/", "curve/"))
-            except Exception as exc:  # noqa: BLE001 - the model is still right; say what is missing
-                log.warning("training curves of run %s not copied (%s: %s)", summary["run_id"], type(exc).__name__, exc)
-        tracker.log_metrics({f"train/{k}": summary[k] for k in TRAIN_METRICS if summary.get(k) is not None})
-        return summary
+    if summary.get("run_id"):
+        try:  # the curves of the run that trained it (that run may live in another store)
+            copy_run_data(summary["run_id"], tracker, params=False, prefixes=("train/", "val/", "curve/"))
+        except Exception as exc:  # noqa: BLE001 - the model is still right; say what is missing
+            log.warning("training curves of run %s not copied (%s: %s)", summary["run_id"], type(exc).__name__, exc)
+    tracker.log_metrics({f"train/{k}": summary[k] for k in TRAIN_METRICS if summary.get(k) is not None})
+    return summary
+
+
+def _train(
+    config: TrainStageConfig, tracker: Tracker, progress: bool, after_validation: Callable[[int, float], None] | None
+) -> dict[str, Any]:
     from transformers import AutoTokenizer
 
     from cft_lib.train import checkpoints
     from cft_lib.train.tokenize import tokenize_records
     from cft_lib.train.trainer import train
 
+    out = config.output_dir
     base_path = base_model_path(config.base_model, config.tiny_recipe, progress)
     tracker.log_dict(prompt_templates_text(config), "config/prompt_templates.json")
     dataset = build_data(config, base_path, tracker, progress)
@@ -230,6 +252,7 @@ def train_model(config: TrainStageConfig, tracker: Tracker, progress: bool = Tru
             log_metrics=tracker.log_metrics,
             progress=progress,
             desc=desc,
+            after_validation=after_validation if config.validation.via == "training" else None,
             **training_validation(config),
         )
     if config.validation.via == "backend":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from cft_lib.owners import owner_alive
 from cft_lib.tracking import TAG_PREFIX, Tracker, client, mark_superseded, mlflow_client
 
 if TYPE_CHECKING:
@@ -74,9 +75,11 @@ def store_has_runs() -> bool:
 
 
 def supersede_unfinished(filter_string: str) -> int:
-    """Runs matching `filter_string` left RUNNING by a killed invocation are marked KILLED."""
+    """Runs matching `filter_string` left RUNNING by a process that is gone are marked KILLED; runs
+    whose owner is alive (another `cft ablation`, a Ray worker) are left to it (cft_lib/owners.py)."""
     store = client()
-    stale = store.search_runs(_experiment_ids(), f"{filter_string} and attributes.status = 'RUNNING'")
+    running = store.search_runs(_experiment_ids(), f"{filter_string} and attributes.status = 'RUNNING'")
+    stale = [run for run in running if not owner_alive(run.data.tags)]
     for run in stale:
         mark_superseded(run.info.run_id)
     return len(stale)

@@ -28,7 +28,7 @@ from cft_lib.data.records import SourceExample, TrainingRecord, read_jsonl_toler
 from cft_lib.data.sources import micro_sources
 from cft_lib.errors import ConfigError, DataError
 from cft_lib.fingerprint import file_fingerprint, fingerprint
-from cft_lib.paths import artifact_dir, fresh_dir, is_done, mark_done, read_done
+from cft_lib.paths import artifact_dir, building, fresh_dir, is_done, mark_done, read_done
 from cft_lib.teachers.config import TeacherConfig
 
 VARIANTS = TRAINING_METHODS  # the registered training methods (data/methods.py)
@@ -179,6 +179,16 @@ def build_dataset(
     path = out / "train.jsonl"
     if is_done(out):
         return BuiltDataset(path, config.fingerprint, read_done(out))
+    with building(out, f"building the {config.label} data"):
+        if is_done(out):  # built by the process this one waited for
+            return BuiltDataset(path, config.fingerprint, read_done(out))
+        return _build(config, out, progress, truth, respond)
+
+
+def _build(
+    config: DataConfig, out: Path, progress: bool, truth: Truth | None, respond: Responder | None
+) -> BuiltDataset:
+    path = out / "train.jsonl"
     fresh_dir(out)
     draw = config.size * (config.pool_factor if config.variant == "sft-verified" else 1)
     examples, skipped = source_examples(config.source, draw, config.seed)

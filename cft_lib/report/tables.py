@@ -362,6 +362,13 @@ def _main_table(ablation: Ablation, cells: dict[str, CellRuns]) -> tuple[list[st
         )
     if "#Data" in info_rows:
         notes.append("#Data (ours) is the number of training records the cell saw.")
+    tuned = {label: cells[label].cells[0].sweep for label in labels if cells[label].cells[0].sweep is not None}
+    if tuned:
+        budgets = sorted({f"{sweep.trials} trials" for sweep in tuned.values() if sweep is not None})
+        notes.append(
+            f"Tuned by a sweep ({' / '.join(budgets)} each, chosen on validation accuracy; see Tuning): "
+            f"{', '.join(tuned)}."
+        )
     return header, body, notes
 
 
@@ -665,6 +672,56 @@ def _training_block(cells: dict[str, CellRuns]) -> list[str]:
     ]
 
 
+def _tuning_block(cells: dict[str, CellRuns]) -> list[str]:
+    """Tuned cells (ablation/sweep.py): the search, its budget and what won, so a reader sees that every
+    tuned method had the same trials, chosen on validation accuracy."""
+    rows = []
+    for label, entry in cells.items():
+        sweep = entry.cells[0].sweep
+        if sweep is None or not entry.runs:
+            continue
+        space = ", ".join(f"{key} {kind} {list(bounds)}" for key, kind, bounds in sweep.params)
+        best = []
+        for run in entry.runs:
+            values = ", ".join(
+                f"{k.removeprefix('sweep.best.')}={float(v):.3g}" if _is_number(v) else f"{k}={v}"
+                for k, v in sorted(run.data.params.items())
+                if k.startswith("sweep.best.")
+            )
+            best.append(values or MISSING)
+        pruned, val = entry.metric("sweep/pruned"), entry.metric("sweep/best_val_accuracy")
+        rows.append(
+            [
+                label,
+                space,
+                f"{sweep.trials} trials",
+                _int(pruned),
+                "; ".join(best),
+                _fmt(None if val is None else 100 * val),
+            ]
+        )
+    if not rows:
+        return []
+    return [
+        "## Tuning",
+        "",
+        "These cells were tuned: each ran an Optuna study (seeded TPE, median pruning on validation accuracy) "
+        "with the same budget, every trial a full training judged on the **validation split only**; the cell's "
+        "model is the best trial's, and its test numbers above come from that model alone.",
+        "",
+        _markdown(["cell", "search space", "budget", "pruned", "best", "best val %"], rows),
+        "",
+    ]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _int(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.0f}"
 
@@ -707,6 +764,7 @@ def render(ablation: Ablation, command: str, cells: dict[str, CellRuns] | None =
     out += _skill_block(ablation, cells) + [""]
     out += _base_block(ablation)
     out += _training_block(cells)
+    out += _tuning_block(cells)
     out += ["## Benchmarks", ""]
     bound = {name: ours for c in ablation.cells for name, ours in c.benchmark_map.items()}
     counts = []

@@ -29,7 +29,7 @@ from cft_lib.data.records import TrainingRecord
 from cft_lib.data.sources import pool_of
 from cft_lib.models.tiny import init_tiny_model
 from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
-from cft_lib.paths import fresh_dir, is_done, mark_done
+from cft_lib.paths import building, fresh_dir, is_done, mark_done
 from cft_lib.teachers.oracle import OracleTeacher
 from cft_lib.train import checkpoints
 from cft_lib.train.recipe import TinyBaseRecipe, tiny_base_dir
@@ -160,6 +160,13 @@ def build_tiny_base(
     out = tiny_base_dir(recipe)
     if is_done(out):
         return out / "model"
+    with building(out, f"pre-training the tiny base model {recipe.fingerprint}"):
+        if is_done(out):  # built by the process this one waited for
+            return out / "model"
+        return _pretrain(recipe, out, log_metrics, progress)
+
+
+def _pretrain(recipe: TinyBaseRecipe, out: Path, log_metrics: MetricLogger | None, progress: bool) -> Path:
     fresh_dir(out, keep=(checkpoints.CHECKPOINTS,))  # an interrupted attempt resumes from its last checkpoint
     started = time.perf_counter()
     corpus = pretraining_corpus(recipe)

@@ -105,6 +105,7 @@ def train(
     track: Tracker | None = None,
     track_points: int = 0,
     snapshots: Path | None = None,
+    after_validation: Callable[[int, float], None] | None = None,
 ) -> TrainResult:
     """Fine-tune the model at `model_path` on tokenised examples; save the kept model in out_dir/model.
 
@@ -112,7 +113,9 @@ def train(
     or 10 minutes) and resumes from it when called again on the same out_dir (train/checkpoints.py).
     The last checkpoint stays until the caller has recorded the result and calls checkpoints.clear.
     `track`, at `track_points` steps spread over training, adds metrics to that step's log (Figure 2's
-    curves); unlike `validate` it never decides which checkpoint is kept.
+    curves); unlike `validate` it never decides which checkpoint is kept. `after_validation(step, score)`
+    is told each validation score (a sweep's pruner: it may raise to stop a trial that is behind); one
+    process only, as every process would have to stop together.
     """
     config.check()
     if not examples:
@@ -228,6 +231,10 @@ def train(
             if state.best_score is None or score > state.best_score:
                 state.best_step, state.best_score = step, score
                 _save(accelerator, model, tokenizer, model_dir)
+            if after_validation is not None:
+                if world > 1:
+                    raise ValueError("after_validation: one training process only (all would have to stop together)")
+                after_validation(step, score)
         if track is not None and step in track_at:
             bar.set_postfix_str(f"evaluating for the curve at step {step}", refresh=True)
             metrics |= track(accelerator.unwrap_model(model), tokenizer)

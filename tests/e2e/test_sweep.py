@@ -1,0 +1,93 @@
+"""A micro sweep killed after its second trial, rerun: the finished trials are kept (not trained
+again) and the study completes to its budget; the cell's run reports the best trial's model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).parent
+PROFILE, SPEC = HERE / "micro_profile.yaml", HERE / "micro_sweep.yaml"  # CFT tuned over its lr, 3 trials
+
+
+def _ablation(workdir: Path) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        OMP_WAIT_POLICY="PASSIVE",
+        CFT_HOME=str(workdir / ".cft"),
+        MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "cft_lib.cli", "-q", "ablation", str(SPEC), "--profile", str(PROFILE)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _trials(workdir: Path) -> list[tuple[int, str, float | None]]:
+    """(number, state, value) of every trial in the study storage, read with plain SQL."""
+    path = workdir / ".cft" / "optuna.db"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path, timeout=30) as db:
+        try:
+            rows = db.execute(
+                "select t.number, t.state, v.value from trials t left join trial_values v on v.trial_id = t.trial_id"
+                " order by t.number"
+            ).fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+    return [(n, state, value) for n, state, value in rows]
+
+
+def test_a_killed_sweep_keeps_its_finished_trials_and_completes(tmp_path):
+    first = _ablation(tmp_path)
+    deadline = time.monotonic() + 600
+    while sum(state == "COMPLETE" for _, state, _ in _trials(tmp_path)) < 2:
+        assert first.poll() is None, first.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, "two trials did not finish in 10 minutes"
+        time.sleep(0.5)
+    os.killpg(first.pid, signal.SIGKILL)  # during the third trial (or just before it)
+    first.wait()
+    kept = [t for t in _trials(tmp_path) if t[1] == "COMPLETE"]
+    assert len(kept) == 2
+
+    second = _ablation(tmp_path)
+    out, _ = second.communicate(timeout=900)
+    assert second.returncode == 0, out[-4000:]
+    trials = _trials(tmp_path)
+    complete = [t for t in trials if t[1] == "COMPLETE"]
+    assert complete[:2] == kept  # the same trials, values untouched
+    finished = [t for t in trials if t[1] in ("COMPLETE", "PRUNED")]
+    assert len(finished) == 3  # the budget
+    assert {state for _, state, _ in trials} <= {"COMPLETE", "PRUNED", "FAIL"}  # an interrupted trial: FAIL
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    trial_runs = client.search_runs(experiments, "tags.`cft.stage` = 'trial'")
+    finished_runs = [r for r in trial_runs if r.info.status == "FINISHED"]
+    assert sorted(r.data.tags["cft.trial"] for r in finished_runs) == [str(n) for n, _, _ in finished]
+    cell = client.search_runs(experiments, "tags.`cft.stage` = 'cell'")
+    assert [r.info.status for r in cell] == ["FINISHED"]
+    assert cell[0].data.metrics["sweep/trials"] == 3
+    assert {r.data.tags["mlflow.parentRunId"] for r in finished_runs} <= {r.info.run_id for r in trial_runs} | {
+        cell[0].info.run_id
+    } | {r.data.tags.get("mlflow.parentRunId") for r in trial_runs}
+    assert all(r.data.tags["mlflow.parentRunId"] != "" for r in finished_runs)
+    report = (tmp_path / "reports" / "micro_profile" / "micro_sweep.md").read_text()
+    assert "## Tuning" in report and "3 trials" in report
