@@ -285,7 +285,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    from cft_lib.ablation.executors import ExecutorConfig
+    from cft_lib.ablation.executors import ExecutorConfig, executor_session
     from cft_lib.ablation.runner import check_backends, run_ablation
     from cft_lib.report.tables import write_report
 
@@ -304,7 +304,10 @@ def cmd_ablation(args: argparse.Namespace) -> int:
 
     failed = build_tiny_bases(ablations, args.profile, overrides=args.set or [])  # side by side, one core each
     tags = {f"{TAG_PREFIX}stage": "suite", f"{TAG_PREFIX}profile": ablations[0].profile_name}
-    with tracked_run("cft/all", f"all specs ({ablations[0].profile_name})", tags, run_id=project_run_id()) as top:
+    with (
+        executor_session(executor),
+        tracked_run("cft/all", f"all specs ({ablations[0].profile_name})", tags, run_id=project_run_id()) as top,
+    ):
         status = max(
             run_ablation(a, progress=not args.quiet, parent_run_id=top.run_id, report=report, executor=executor)
             for a in ablations
@@ -589,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument(
         "--all",
         action="store_true",
-        help="every spec under ablations/ (every table of the paper), in "
+        help="every spec of a paper table under ablations/ (not lr_sweep, run by name), in "
         "table order; shared cells run once; writes reports/<profile>/README.md",
     )
     _add_common(ab)
@@ -620,7 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="regenerate reports/<profile>/<spec>.md from the tracking store")
     rep.add_argument("spec", nargs="?", help="spec name or path")
-    rep.add_argument("--all", action="store_true", help="every spec, and the index reports/<profile>/README.md")
+    rep.add_argument(
+        "--all", action="store_true", help="every paper table's spec, and the index reports/<profile>/README.md"
+    )
     _add_common(rep)
     rep.add_argument("--seeds", type=int, default=None, help="as for `cft ablation`: which seeds' runs to report")
     rep.set_defaults(func=cmd_report)

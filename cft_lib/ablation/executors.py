@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,33 @@ def run_cells(
     return _run_on_ray(ablation, cells, parent_run_id, executor, run_one, announce)
 
 
+@contextmanager
+def executor_session(executor: ExecutorConfig) -> Iterator[None]:
+    """One Ray cluster connection for several ablations (`--all`), instead of one per spec."""
+    if executor.name != "ray":
+        yield
+        return
+    import ray
+
+    _init_ray(executor)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _init_ray(executor: ExecutorConfig) -> None:
+    import ray
+
+    ray.init(
+        address=executor.address,
+        runtime_env={"env_vars": worker_environment(executor.num_cpus)},
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=True,
+    )
+
+
 def worker_environment(num_cpus: float) -> dict[str, str]:
     """What a Ray worker needs to see the same store and artifacts as this process, on its own threads."""
     uri = tracking_uri()
@@ -107,14 +135,19 @@ def worker_environment(num_cpus: float) -> dict[str, str]:
         "OMP_NUM_THREADS": threads,
         "CFT_TORCH_THREADS": threads,
         "TQDM_DISABLE": "1",  # a dozen interleaved bars in the driver's log read as noise
+        "CFT_WORKDIR": os.getcwd(),  # relative paths (ablations/, a spec's path) as the driver reads them
     }
     return env | {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
 
 
 def _cell_task(ablation: Ablation, cell: ResolvedCell, parent_run_id: str, run_one: CellRunner) -> CellOutcome:
-    """One cell on a Ray worker, torch on as many threads as the task has CPUs."""
+    """One cell on a Ray worker, in the driver's working directory (where it exists on this node: on a
+    cluster, a shared path), torch on as many threads as the task has CPUs."""
     import torch
 
+    workdir = os.environ.get("CFT_WORKDIR", "")
+    if workdir and os.path.isdir(workdir):
+        os.chdir(workdir)
     torch.set_num_threads(int(os.environ.get("CFT_TORCH_THREADS", "1")))
     return run_one(ablation, cell, parent_run_id, False)
 
@@ -132,13 +165,7 @@ def _run_on_ray(
     env = worker_environment(executor.num_cpus)
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(
-            address=executor.address,
-            runtime_env={"env_vars": env},
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            log_to_driver=True,
-        )
+        _init_ray(executor)
     task: Any = ray.remote(_cell_task).options(
         num_cpus=executor.num_cpus, num_gpus=executor.num_gpus, max_retries=0, runtime_env={"env_vars": env}
     )

@@ -79,12 +79,14 @@ def paper_tables_benchmarks() -> dict[str, list[str]]:
     """Every benchmark the shipped specs report (the paper's tables), with the tables that report it."""
     from cft_lib.ablation.schema import Spec, parse_model, read_yaml
     from cft_lib.ablation.specs import find_spec
-    from cft_lib.ablation.suite import spec_names, table_order
+    from cft_lib.ablation.suite import is_paper_table, spec_names, table_order
 
     tables: dict[str, list[str]] = {}
     for name in spec_names():
         path = find_spec(name)
         spec = parse_model(path, Spec, read_yaml(path))
+        if not is_paper_table(spec.table):
+            continue
         for benchmark in spec.benchmarks:
             tables.setdefault(benchmark, []).append(spec.table)
     return {b: sorted(set(t), key=table_order) for b, t in tables.items()}

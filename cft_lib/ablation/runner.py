@@ -82,16 +82,25 @@ def run_ablation(
         recipes = dict.fromkeys(p.cell.tiny_recipe for p in plans if not p.base_ready and p.finished_run is None)
         for recipe in recipes:
             failures += _build_base(ablation, recipe, parent)
-        todo = []
+        todo, headers = [], {}
         for index, p in enumerate(plans, start=1):
             header = f"[{index}/{len(plans)}] {ablation.run_name(p.cell)}"
             if p.finished_run is not None:
                 console.print(f"{header}: done earlier (run {p.finished_run.info.run_id}), reused")
                 _show_reused(ablation, p.cell, p.finished_run, parent.run_id)
                 continue
-            console.print(f"{header}: {'starting' if executor.name == 'local' else 'queued'} ({p.todo()})")
+            if executor.name != "local":
+                console.print(f"{header}: queued ({p.todo()})")
             todo.append(p.cell)
-        outcomes = run_cells(ablation, todo, parent.run_id, progress, executor, run_cell_once, _announce)
+            headers[id(p.cell)] = (header, p)
+
+        def run_here(ablation: Ablation, cell: ResolvedCell, parent_run_id: str, progress: bool) -> CellOutcome:
+            header, p = headers[id(cell)]
+            console.print(f"{header}: starting ({p.todo()})")  # what is left now: earlier cells built some
+            return run_cell_once(ablation, cell, parent_run_id, progress)
+
+        run_one = run_here if executor.name == "local" else run_cell_once  # a Ray task needs a module function
+        outcomes = run_cells(ablation, todo, parent.run_id, progress, executor, run_one, _announce)
         failures += sum(o.status == "failed" for o in outcomes)
         if report is not None:
             try:

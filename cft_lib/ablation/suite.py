@@ -28,12 +28,20 @@ def table_order(table: str) -> tuple[int, int, str]:
     return (0 if match[1] == "Table" else 1, int(match[2]), table)
 
 
+def is_paper_table(table: str) -> bool:
+    """A paper's table or figure ("Table 8", "Figure 2"), not a study of ours beyond it (lr_sweep)."""
+    return table_order(table)[0] < 2
+
+
 def spec_names() -> list[str]:
     return sorted(p.stem for p in ablations_dir().glob("*.yaml"))
 
 
-def load_all(profile: str, seeds: int | None = None, overrides: dict | None = None) -> list[Ablation]:
-    """Every spec resolved on `profile`, in the paper's table order; all problems raised together."""
+def load_all(
+    profile: str, seeds: int | None = None, overrides: dict | None = None, extensions: bool = False
+) -> list[Ablation]:
+    """Every spec of a paper table resolved on `profile`, in the paper's table order (with `extensions`,
+    also the studies beyond the paper, such as lr_sweep, after them); all problems raised together."""
     loaded, problems = [], []
     for name in spec_names():
         try:
@@ -42,7 +50,8 @@ def load_all(profile: str, seeds: int | None = None, overrides: dict | None = No
             problems.append(str(exc))
     if problems:
         raise SpecError("\n".join(problems))
-    return sorted(loaded, key=lambda a: table_order(a.spec.table))
+    chosen = [a for a in loaded if extensions or is_paper_table(a.spec.table)]
+    return sorted(chosen, key=lambda a: table_order(a.spec.table))
 
 
 def suite_counts(ablations: list[Ablation]) -> dict[str, int]:

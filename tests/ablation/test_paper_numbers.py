@@ -16,7 +16,7 @@ CHECKED = json.loads((HERE / "paper_numbers.json").read_text())
 PAPER = HERE.parents[2] / "shared" / "paper" / "critique-fine-tuning.txt"
 
 
-@pytest.mark.parametrize("ablation", load_all("paper"), ids=lambda a: a.name)
+@pytest.mark.parametrize("ablation", load_all("paper", extensions=True), ids=lambda a: a.name)
 def test_spec_numbers_are_the_papers(ablation):
     spec = ablation.spec
     if spec.table == "Figure 2":  # no table: the curves' end points as the text states them

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +31,9 @@ def _env(workdir: Path) -> dict[str, str]:
     )
 
 
-def _ablation(workdir: Path, spec: Path, *extra: str) -> subprocess.Popen:
+def _ablation(workdir: Path, spec: Path, *extra: str, profile: Path = PROFILE) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "cft_lib.cli", "-q", "ablation", str(spec), "--profile", str(PROFILE), *extra],
+        [sys.executable, "-m", "cft_lib.cli", "-q", "ablation", str(spec), "--profile", str(profile), *extra],
         cwd=workdir,
         env=_env(workdir),
         stdout=subprocess.PIPE,
@@ -69,7 +70,12 @@ def _trained_once(cell_runs) -> collections.Counter:
 
 
 def test_cells_run_as_ray_tasks_once_each(tmp_path):
-    process = _ablation(tmp_path, FOUR, "--executor", "ray")
+    # one cell tuned (a sweep's trials resolve the profile again, in the worker), the files named relative
+    # to this directory (Ray workers start elsewhere)
+    sweep = "sweep: {params: {train.learning_rate: {log_uniform: [1.0e-5, 1.0e-3]}}, trials: 2, cells: [CFT-mini]}\n"
+    (tmp_path / FOUR.name).write_text(FOUR.read_text() + sweep)
+    shutil.copy(PROFILE, tmp_path)
+    process = _ablation(tmp_path, Path(FOUR.name), "--executor", "ray", profile=Path(PROFILE.name))
     out, _ = process.communicate(timeout=900)
     assert process.returncode == 0, out[-4000:]
     assert "queued" in out and "_cell_task" in out  # the cells ran in Ray workers, not here
@@ -78,6 +84,8 @@ def test_cells_run_as_ray_tasks_once_each(tmp_path):
     by_fingerprint = collections.Counter(r.data.tags["cft.fingerprint"] for r in cells)
     assert len(by_fingerprint) == 4 and set(by_fingerprint.values()) == {1}
     assert set(_trained_once(cells).values()) == {1}
+    tuned = [r for r in cells if r.data.tags.get("cft.tuned") == "true"]
+    assert len(tuned) == 1 and tuned[0].data.metrics["sweep/trials"] == 2
     report = tmp_path / "reports" / "micro_profile" / "micro_four.md"
     rows = _measured_rows(report)
     assert len(rows) == 3 and all(len(r) == 4 for r in rows.values()), rows  # every cell's numbers
