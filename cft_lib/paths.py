@@ -86,3 +86,25 @@ def building(path: Path, what: str | None = None) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL (relative to this directory if PATH is), else None (a server)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    return Path(url.removeprefix("sqlite:///")).resolve()
+
+
+@contextmanager
+def opening_store(url: str) -> Iterator[None]:
+    """Held while a database store is first opened: opening a new SQLite file creates its tables, and two
+    processes doing that at once (two `cft ablation`s, Ray workers) break its schema. A server: no lock."""
+    from filelock import FileLock
+
+    path = sqlite_file(url)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock_path(path))):
+        yield

@@ -26,6 +26,7 @@ from typing import Any
 
 from cft_lib import __version__
 from cft_lib.fingerprint import canonical
+from cft_lib.paths import opening_store
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 TAG_PREFIX = "cft."
@@ -69,12 +70,8 @@ def mlflow_client():
     mlflow.set_tracking_uri(uri)
     # the sqlite store's schema migrations log at INFO on first use; they are not news to a user
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if uri not in _opened and uri.startswith("sqlite:///"):
-        from filelock import FileLock
-
-        path = Path(uri.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{path}.lock"):
+    if uri not in _opened:
+        with opening_store(uri):
             mlflow.MlflowClient()  # opens (and if new, creates) the store, cached by mlflow for the process
         _opened.add(uri)
     return mlflow

@@ -23,11 +23,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cft_lib.errors import ConfigError
-from cft_lib.paths import cft_home
+from cft_lib.paths import cft_home, sqlite_file
 from cft_lib.tracking import tracking_uri
 
 if TYPE_CHECKING:
@@ -36,7 +35,22 @@ if TYPE_CHECKING:
 
 EXECUTORS = ("local", "ray")
 # passed on to Ray workers as they are set here (HF_HUB_OFFLINE etc.: the workers load what this process would)
-FORWARDED_ENV = ("HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "CFT_HEARTBEAT_S")
+# what a task needs that a worker on another node does not inherit: hub and cft settings, and the
+# credentials of an LLM teacher, the hub and a tracking server (through Ray's runtime env; never logged)
+FORWARDED_ENV = (
+    "HF_HOME",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "HF_TOKEN",
+    "CFT_HEARTBEAT_S",
+    "CFT_CHECKPOINT_INTERVAL_S",
+    "CFT_SWEEP_STORAGE",
+    "OPENAI_API_KEY",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+)
 
 
 @dataclass(frozen=True)
@@ -125,8 +139,8 @@ def _init_ray(executor: ExecutorConfig) -> None:
 def worker_environment(num_cpus: float) -> dict[str, str]:
     """What a Ray worker needs to see the same store and artifacts as this process, on its own threads."""
     uri = tracking_uri()
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):  # relative to this directory
-        uri = f"sqlite:///{Path(uri.removeprefix('sqlite:///')).resolve()}"
+    store_file = sqlite_file(uri)  # absolute: a worker starts in another directory
+    uri = f"sqlite:///{store_file}" if store_file is not None else uri
     threads = str(max(1, int(num_cpus)))
     env = {
         "CFT_HOME": str(cft_home()),

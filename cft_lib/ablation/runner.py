@@ -87,7 +87,8 @@ def run_ablation(
             header = f"[{index}/{len(plans)}] {ablation.run_name(p.cell)}"
             if p.finished_run is not None:
                 console.print(f"{header}: done earlier (run {p.finished_run.info.run_id}), reused")
-                _show_reused(ablation, p.cell, p.finished_run, parent.run_id)
+                with building(cell_lock(p.cell), f"cell {ablation.run_name(p.cell)}"):
+                    _show_reused(ablation, p.cell, p.finished_run, parent.run_id)
                 continue
             if executor.name != "local":
                 console.print(f"{header}: queued ({p.todo()})")
@@ -140,7 +141,7 @@ def run_cell_once(ablation: Ablation, cell: ResolvedCell, parent_run_id: str, pr
     started = time.perf_counter()
     name = ablation.run_name(cell)
     try:
-        with building(artifact_dir("cells", cell.fingerprint), f"cell {name}"):
+        with building(cell_lock(cell), f"cell {name}"):
             finished = finished_cell_runs([cell.fingerprint]).get(cell.fingerprint)
             if finished is not None:  # finished by the process this one waited for
                 _show_reused(ablation, cell, finished, parent_run_id)
@@ -153,6 +154,11 @@ def run_cell_once(ablation: Ablation, cell: ResolvedCell, parent_run_id: str, pr
     return CellOutcome(name, "finished", time.perf_counter() - started, result.average, run_id=run_id)
 
 
+def cell_lock(cell: ResolvedCell) -> Path:
+    """What a process holds while it runs a cell, or lists it in its experiment: one per fingerprint."""
+    return artifact_dir("cells", cell.fingerprint)
+
+
 def run_cell(
     ablation: Ablation, cell: ResolvedCell, parent_run_id: str, progress: bool = True
 ) -> tuple[EvalResult, str]:
@@ -162,7 +168,9 @@ def run_cell(
         experiment_name(ablation.name), ablation.run_name(cell), cell_tags(ablation, cell), parent=parent_run_id
     ) as tracker:
         tracker.log_params(spec_params(ablation))
-        tracker.log_config(cell.config_dict())
+        swept = cell.sweep.keys if cell.sweep is not None else ()  # logged once tuned, with the best values
+        tracker.log_params({k: v for k, v in flatten(cell.config_dict()).items() if k not in swept})
+        tracker.log_dict(cell.config_dict(), "config/resolved.json")
         if cell.train is None:
             model = base_model_path(cell.base_model, cell.tiny_recipe, progress)
             if cell.base_model == TINY:
@@ -173,6 +181,8 @@ def run_cell(
             best = tune(ablation, cell, tracker, progress)
             assert best.train is not None
             tracker.log_dict(best.config_dict(), "config/tuned.json")
+            tuned = flatten(best.config_dict())
+            tracker.log_params({k: tuned[k] for k in swept if k in tuned})  # train.learning_rate: the best trial's
             model = train_model(best.train, tracker, progress)["model_dir"]
         else:
             model = train_model(cell.train, tracker, progress)["model_dir"]

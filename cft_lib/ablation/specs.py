@@ -334,10 +334,10 @@ def _check_sweep(
 
 def trial_cell(ablation: Ablation, cell: ResolvedCell, params: dict[str, Any]) -> ResolvedCell:
     """`cell` with a sweep trial's values for the swept profile keys: resolved as `--set` would resolve it."""
+    # the trial is the untuned cell at these values: neither the spec's sweep nor the profile's applies
     spec = ablation.spec.model_copy(update={"seeds": ablation.seeds, "sweep": None})
-    overrides = ablation.overrides | params
+    overrides = ablation.overrides | params | {"sweep": None}
     retuned = resolve_ablation(spec, ablation.spec_path, str(ablation.profile_path), None, overrides)
-    # a profile's own sweep would tune the trial again: the trial is the untuned cell at these values
     return next(replace(c, sweep=None) for c in retuned.cells if c.label == cell.label and c.seed == cell.seed)
 
 

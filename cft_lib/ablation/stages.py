@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -111,7 +112,9 @@ def base_skills(model_dir: str | Path) -> dict[str, float]:
         EvalConfig(benchmarks=(MICRO_VALIDATION,), generation=GenerationConfig(max_new_tokens=160, batch_size=128)),
     )
     skills |= {f"base/{k}": v for k, v in solved.metrics().items() if k.startswith(MICRO_VALIDATION)}
-    path.write_text(json.dumps(skills, indent=2))
+    partial = path.with_name(f"{path.name}.{os.getpid()}")  # whole or absent: another process may read it now
+    partial.write_text(json.dumps(skills, indent=2))
+    os.replace(partial, path)
     return skills
 
 

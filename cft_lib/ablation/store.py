@@ -102,12 +102,15 @@ def shown_in_experiment(experiment: str, fingerprint: str) -> bool:
     found = store.get_experiment_by_name(experiment)
     if found is None:
         return False
-    runs = store.search_runs(
-        [found.experiment_id],
-        f"tags.`cft.fingerprint` = '{fingerprint}' and attributes.status = 'FINISHED'",
-        max_results=5,
+    return any(  # by stage too: a tuned cell's trial runs carry its fingerprint
+        store.search_runs(
+            [found.experiment_id],
+            f"tags.`cft.fingerprint` = '{fingerprint}' and tags.`cft.stage` = '{stage}' "
+            "and attributes.status = 'FINISHED'",
+            max_results=1,
+        )
+        for stage in (CELL, REUSED_CELL)
     )
-    return any(r.data.tags.get(f"{TAG_PREFIX}stage") in (CELL, REUSED_CELL) for r in runs)
 
 
 def copy_run_data(

@@ -7,7 +7,8 @@ a test benchmark. A median pruner stops a trial whose validation accuracy at a v
 below the median of earlier trials there. The best trial's model is the cell's model: the cell's
 run records the sweep and evaluates that model.
 
-The study lives in Optuna RDB storage, named by the cell's fingerprint: `sqlite:///$CFT_HOME/optuna.db`,
+The study lives in Optuna RDB storage, named by the untuned training's fingerprint and the sweep
+(`train-<fp>`, shared by every spec that tunes the same training): `sqlite:///$CFT_HOME/optuna.db`,
 or any SQLAlchemy URL in `CFT_SWEEP_STORAGE` (a database server, so that workers on several machines
 share one study). A killed sweep, rerun, keeps its finished trials: the trial the kill interrupted is
 marked FAIL (its owner is gone) and the study runs on to its budget. Each trial is sampled by a TPE
@@ -21,14 +22,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cft_lib.ablation.stages import train_model
 from cft_lib.ablation.store import cell_tags, experiment_name, spec_params
 from cft_lib.errors import CftError
-from cft_lib.owners import owner_alive, owner_tags
-from cft_lib.paths import cft_home
+from cft_lib.fingerprint import fingerprint
+from cft_lib.owners import Heartbeat, owner_alive, owner_tags
+from cft_lib.paths import artifact_dir, building, cft_home, is_done, opening_store, sqlite_file
 from cft_lib.tracking import TAG_PREFIX, Tracker, safe_uri, tracked_run
 
 if TYPE_CHECKING:
@@ -47,21 +48,19 @@ def storage_url() -> str:
 
 
 def open_storage(url: str) -> optuna.storages.RDBStorage:
-    """Optuna's RDB storage; a new SQLite file is created under a lock (two processes creating its
-    tables at once break them), as the MLflow store is (cft_lib/tracking.py)."""
+    """Optuna's RDB storage; a new SQLite file is created under a lock, as the MLflow store is."""
     import optuna
-    from filelock import FileLock
 
-    if not url.startswith("sqlite:///"):
-        return optuna.storages.RDBStorage(url)
-    path = Path(url.removeprefix("sqlite:///"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{path}.lock"):
+    with opening_store(url):
+        if sqlite_file(url) is None:
+            return optuna.storages.RDBStorage(url)
         return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
 
 
 def study_name(cell: ResolvedCell) -> str:
-    return f"cell-{cell.fingerprint}"
+    """The untuned training and the sweep: two specs that tune the same training share one study."""
+    assert cell.train is not None
+    return f"train-{fingerprint('study', cell.train.fingerprint, cell.sweep)}"
 
 
 def tune(ablation: Ablation, cell: ResolvedCell, tracker: Tracker, progress: bool = True) -> ResolvedCell:
@@ -73,22 +72,24 @@ def tune(ablation: Ablation, cell: ResolvedCell, tracker: Tracker, progress: boo
     if sweep is None:
         raise CftError(f"cell {cell.label} has no sweep")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    name = study_name(cell)
     storage = open_storage(storage_url())
-    study = optuna.create_study(study_name=study_name(cell), storage=storage, direction="maximize", load_if_exists=True)
-    study.set_user_attr("cell", ablation.run_name(cell))
-    _fail_orphans(study)
+    study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True)
     tracker.set_tags(
         {
             f"{TAG_PREFIX}tuned": "true",
-            f"{TAG_PREFIX}sweep.study": study.study_name,
+            f"{TAG_PREFIX}sweep.study": name,
             f"{TAG_PREFIX}sweep.storage": safe_uri(storage_url()),
         }
     )
-    while (done := len(_finished(study))) < sweep.trials:
-        study.sampler = _sampler(sweep, done)
-        study.pruner = _pruner(sweep)
-        log.info("%s: sweep trial %d of %d", ablation.run_name(cell), done + 1, sweep.trials)
-        study.optimize(lambda trial: _objective(trial, ablation, cell, tracker, progress), n_trials=1, catch=())
+    # one process runs a study at a time (another spec tuning the same training waits, then finds it done)
+    with building(artifact_dir("studies", name), f"the sweep {name}"):
+        _fail_orphans(study)
+        while (done := len(_finished(study))) < sweep.trials:
+            study.sampler = _sampler(sweep, done)
+            study.pruner = _pruner(sweep)
+            log.info("%s: sweep trial %d of %d", ablation.run_name(cell), done + 1, sweep.trials)
+            study.optimize(lambda trial: _objective(trial, ablation, cell, tracker, progress), n_trials=1, catch=())
     finished = _finished(study)
     complete = [t for t in finished if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
@@ -161,10 +162,19 @@ def _trial_cell(ablation: Ablation, cell: ResolvedCell, params: dict[str, Any]) 
 
 def _objective(trial: optuna.Trial, ablation: Ablation, cell: ResolvedCell, parent: Tracker, progress: bool) -> float:
     """Train the cell at the trial's values in a run nested under the cell's; its best validation accuracy."""
+
+    def mark(tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            trial.set_user_attr(key, value)
+
+    mark(owner_tags())  # a rerun fails this trial only once this process is gone (its heartbeat, off this host)
+    with Heartbeat(mark):
+        return _train_trial(trial, ablation, cell, parent, progress)
+
+
+def _train_trial(trial: optuna.Trial, ablation: Ablation, cell: ResolvedCell, parent: Tracker, progress: bool) -> float:
     import optuna
 
-    for key, value in owner_tags().items():  # a rerun fails this trial only once this process is gone
-        trial.set_user_attr(key, value)
     assert cell.sweep is not None
     params = {key: _suggest(trial, key, kind, bounds) for key, kind, bounds in cell.sweep.params}
     variant = _trial_cell(ablation, cell, params)
@@ -198,7 +208,10 @@ def _objective(trial: optuna.Trial, ablation: Ablation, cell: ResolvedCell, pare
         else:
             run.set_tags({f"{TAG_PREFIX}trial.state": "COMPLETE"})
     if pruned is not None:
-        shutil.rmtree(variant.train.output_dir, ignore_errors=True)  # a stopped training: nothing to keep
+        out = variant.train.output_dir
+        with building(out, f"removing the pruned training {out.name}"):  # another process may train it now
+            if not is_done(out):
+                shutil.rmtree(out, ignore_errors=True)  # a stopped training: nothing to keep
         raise pruned
     best = summary.get("best_val_accuracy")
     if best is None:

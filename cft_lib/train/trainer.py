@@ -170,6 +170,9 @@ def train(
     else:
         state = checkpoints.Progress(key)
     resumed_from = state.step if resumed is not None else None
+    if after_validation is not None:  # told again what the interrupted attempt validated (a pruner decides alike)
+        for step, score in state.validation:
+            after_validation(step, score)
     interval = checkpoints.checkpoint_interval_s() if checkpoint_interval_s is None else checkpoint_interval_s
     last_checkpoint = time.monotonic()
 

@@ -86,3 +86,11 @@ def test_a_resumed_study_samples_what_an_uninterrupted_one_would(tmp_path):
     resumed = run(f"sqlite:///{tmp_path / 'b.db'}", [2, 4, 6])
     assert whole == resumed
     assert len(set(whole)) == 6  # and the trials differ from one another
+
+
+def test_a_profile_sweep_tunes_every_training_cell_and_its_trials_resolve():
+    sweep = {"params": {"train.learning_rate": {"log_uniform": [1e-5, 1e-3]}}, "trials": 4}
+    ablation = load_ablation("teacher_model", overrides={"sweep": sweep})
+    assert all(c.sweep is not None and c.sweep.trials == 4 for c in ablation.cells if c.train is not None)
+    variant = trial_cell(ablation, ablation.cells[-1], {"train.learning_rate": 2e-4})
+    assert variant.sweep is None and variant.train.train.learning_rate == 2e-4

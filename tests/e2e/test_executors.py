@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,21 +22,24 @@ FOUR = HERE / "micro_four.yaml"  # Base, SFT, CFT, CFT-mini
 MEASURED = re.compile(r"\d+\.\d \[\d+\.\d, \d+\.\d\]")
 
 
-def _env(workdir: Path) -> dict[str, str]:
+def _env(store: Path) -> dict[str, str]:
     return dict(
         os.environ,
         OMP_WAIT_POLICY="PASSIVE",
-        CFT_HOME=str(workdir / ".cft"),
-        MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}",
+        CFT_HOME=str(store / ".cft"),
+        MLFLOW_TRACKING_URI=f"sqlite:///{store / 'mlflow.db'}",
         RAY_AUTH_MODE="disabled",
     )
 
 
-def _ablation(workdir: Path, spec: Path, *extra: str, profile: Path = PROFILE) -> subprocess.Popen:
+def _ablation(
+    workdir: Path, spec: Path, *extra: str, profile: Path = PROFILE, store: Path | None = None
+) -> subprocess.Popen:
+    """`cft ablation` in `workdir` (its reports/ go there), tracking into `store` (default: workdir)."""
     return subprocess.Popen(
         [sys.executable, "-m", "cft_lib.cli", "-q", "ablation", str(spec), "--profile", str(profile), *extra],
         cwd=workdir,
-        env=_env(workdir),
+        env=_env(store or workdir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -45,7 +49,13 @@ def _ablation(workdir: Path, spec: Path, *extra: str, profile: Path = PROFILE) -
 def _runs(workdir: Path, stage: str):
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    from cft_lib.paths import opening_store
+
+    if not (workdir / "mlflow.db").exists():
+        return []
+    uri = f"sqlite:///{workdir / 'mlflow.db'}"
+    with opening_store(uri):  # the processes under test may be creating the store's tables right now
+        client = MlflowClient(uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
     return client.search_runs(experiments, f"tags.`cft.stage` = '{stage}'")
 
@@ -92,30 +102,35 @@ def test_cells_run_as_ray_tasks_once_each(tmp_path):
 
 
 def test_two_processes_on_overlapping_specs_do_each_fingerprint_once(tmp_path):
-    overlap = tmp_path / "micro_overlap.yaml"  # CFT and CFT-mini are micro_four's cells too
+    """Both specs are named micro_four (one experiment, one parent-run name), from two directories that
+    share CFT_HOME and the store: the second process's start supersedes RUNNING runs of that spec unless
+    their owner is alive, so a live first process's runs must survive it."""
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    for folder in (first_dir, second_dir):
+        folder.mkdir()
+    overlap = second_dir / FOUR.name  # SFT-verified, CFT and CFT-mini: the last two are the first spec's too
     overlap.write_text(
         FOUR.read_text()
         .replace("  - {label: Base, method: base}\n", "")
         .replace("{label: SFT, method: sft}", "{label: SFT-verified, method: sft-verified}")
     )
-    first, second = _ablation(tmp_path, FOUR), _ablation(tmp_path, overlap)
+    first = _ablation(first_dir, FOUR, store=tmp_path)
+    deadline = time.monotonic() + 300
+    while not any(r.info.status == "RUNNING" for r in _runs(tmp_path, "ablation")):  # the first has begun
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0][-3000:]
+        time.sleep(0.2)
+    second = _ablation(second_dir, Path(FOUR.name), store=tmp_path)
     outs = [p.communicate(timeout=900)[0] for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outs[0][-3000:] + outs[1][-3000:]
-    cells = _runs(tmp_path, "cell")
-    assert {r.info.status for r in cells} == {"FINISHED"}, [(r.info.run_name, r.info.status) for r in cells]
+    runs = {stage: _runs(tmp_path, stage) for stage in ("ablation", "cell", "reused-cell", "base-model")}
+    everything = [r for group in runs.values() for r in group]
+    assert [r for r in everything if r.info.status != "FINISHED"] == []  # none KILLED ...
+    assert [r for r in everything if "cft.superseded" in r.data.tags] == []  # ... not even for a while
+    assert len(runs["ablation"]) == 2
+    cells = runs["cell"]
     by_fingerprint = collections.Counter(r.data.tags["cft.fingerprint"] for r in cells)
-    assert len(by_fingerprint) == 5 and set(by_fingerprint.values()) == {1}  # 4 + 3 cells, 2 shared
-    assert set(_trained_once(cells).values()) == {1}
-    reused = _runs(tmp_path, "reused-cell")
-    assert len(reused) == 2 and {r.info.status for r in reused} == {"FINISHED"}
-    for spec in ("micro_four", "micro_overlap"):
-        rows = _measured_rows(tmp_path / "reports" / "micro_profile" / f"{spec}.md")
-        width = 4 if spec == "micro_four" else 3
+    assert len(by_fingerprint) == 5 and set(by_fingerprint.values()) == {1}  # 4 + 3 cells, 2 shared: 5 runs
+    assert set(_trained_once(cells).values()) == {1}  # each model trained once
+    for folder, width in ((first_dir, 4), (second_dir, 3)):
+        rows = _measured_rows(folder / "reports" / "micro_profile" / "micro_four.md")
         assert len(rows) == 3 and all(len(r) == width for r in rows.values()), rows
-    killed = [
-        r
-        for stage in ("ablation", "cell", "reused-cell", "base-model")
-        for r in _runs(tmp_path, stage)
-        if r.info.status != "FINISHED"
-    ]
-    assert killed == []

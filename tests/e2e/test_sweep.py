@@ -89,5 +89,9 @@ def test_a_killed_sweep_keeps_its_finished_trials_and_completes(tmp_path):
     assert killed and all(r.info.status == "KILLED" and r.data.tags["cft.superseded"] == "true" for r in killed)
     parents = {r.info.run_id for r in cells}
     assert all(r.data.tags["mlflow.parentRunId"] in parents for r in trial_runs)  # nested under a cell run
+    best = int(done[0].data.params["sweep.best_trial"])
+    best_run = next(r for r in finished_runs if r.data.tags["cft.trial"] == str(best))
+    assert done[0].data.tags["cft.model_dir"] == best_run.data.tags["cft.model_dir"]  # the cell's model: the best's
+    assert done[0].data.params["train.learning_rate"] == best_run.data.params["trial.train.learning_rate"]
     report = (tmp_path / "reports" / "micro_profile" / "micro_sweep.md").read_text()
     assert "## Tuning" in report and "3 trials" in report
