@@ -146,7 +146,9 @@ def worker_environment(num_cpus: float) -> dict[str, str]:
         "CFT_HOME": str(cft_home()),
         "MLFLOW_TRACKING_URI": uri,
         "OMP_WAIT_POLICY": "PASSIVE",
-        "OMP_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": threads,  # every thread pool a cell's libraries start: as many as its CPUs
+        "MKL_NUM_THREADS": threads,
+        "RAYON_NUM_THREADS": threads,  # the tokenizers' pool (by default one thread per core of the machine)
         "CFT_TORCH_THREADS": threads,
         "TQDM_DISABLE": "1",  # a dozen interleaved bars in the driver's log read as noise
         "CFT_WORKDIR": os.getcwd(),  # relative paths (ablations/, a spec's path) as the driver reads them
