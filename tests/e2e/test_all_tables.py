@@ -1,5 +1,6 @@
 """`cft ablation --all` end to end at micro sizes: tiny bases built side by side, a table with a
-reference row, two-stage self-critique and a hypothesis, a training-curve figure, and the index."""
+reference row, two-stage self-critique and a hypothesis, a training-curve figure, and the index; the
+cells run as Ray tasks (`--executor ray`), and a second `--all` (here, sequential) reuses them all."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def test_all_tables_run_once_and_index(tmp_path):
         OMP_WAIT_POLICY="PASSIVE",
         CFT_HOME=str(tmp_path / ".cft"),
         MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        RAY_AUTH_MODE="disabled",
     )
 
     def cft(*args: str) -> str:
@@ -77,8 +79,9 @@ def test_all_tables_run_once_and_index(tmp_path):
         "2 specs: 6 cells in total, 6 unique cell fingerprints (each evaluated once), 4 unique trainings, 2 tiny "
         "base model(s)" in " ".join(dry.split())
     )
-    out = cft("ablation", "--all", "--profile", "micro")
+    out = cft("ablation", "--all", "--profile", "micro", "--executor", "ray")  # one Ray session for both specs
     assert "pre-training 2 tiny base model(s), 2 at a time" in out
+    assert out.count("queued") == 6  # every cell a Ray task (two of them share a training: built once)
 
     reports = tmp_path / "reports" / "micro"
     index = (reports / "README.md").read_text()
