@@ -16,10 +16,12 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DONE = "DONE"
 log = logging.getLogger(__name__)
@@ -86,6 +88,17 @@ def building(path: Path, what: str | None = None) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def build_once(path: Path, what: str, build: Callable[[], T], reuse: Callable[[], T]) -> T:
+    """`reuse()` if `path` is finished, else `build()` holding its lock; a process that waited for the
+    lock reuses what the other one built."""
+    if is_done(path):
+        return reuse()
+    with building(path, what):
+        if is_done(path):  # built by the process this one waited for
+            return reuse()
+        return build()
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -89,6 +89,9 @@ class Figure(Strict):
     file: str = "figure2.png"
 
 
+RANGE_KINDS = ("log_uniform", "uniform", "int", "choice")
+
+
 class SearchRange(Strict):
     """One knob's range in a sweep: exactly one of the four kinds."""
 
@@ -99,7 +102,7 @@ class SearchRange(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> SearchRange:
-        kinds = [k for k in ("log_uniform", "uniform", "int", "choice") if getattr(self, k) is not None]
+        kinds = [k for k in RANGE_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("give exactly one of log_uniform, uniform, int, choice")
         bounds = getattr(self, kinds[0])

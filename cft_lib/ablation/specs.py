@@ -25,7 +25,16 @@ from cft_lib.ablation.cell import (
     TrainStageConfig,
     ValidationConfig,
 )
-from cft_lib.ablation.schema import CellOverrides, CellSpec, Profile, Spec, Sweep, parse_model, read_yaml
+from cft_lib.ablation.schema import (
+    RANGE_KINDS,
+    CellOverrides,
+    CellSpec,
+    Profile,
+    Spec,
+    Sweep,
+    parse_model,
+    read_yaml,
+)
 from cft_lib.data.builders import DataConfig
 from cft_lib.data.formats import COT_SYSTEM
 from cft_lib.data.methods import methods
@@ -294,7 +303,7 @@ SWEEPABLE = ("train.", "data.", "format.")  # what changes a training (the objec
 def sweep_config(sweep: Sweep) -> SweepConfig:
     params = []
     for key, search in sweep.params.items():
-        kind = next(k for k in ("log_uniform", "uniform", "int", "choice") if getattr(search, k) is not None)
+        kind = next(k for k in RANGE_KINDS if getattr(search, k) is not None)
         params.append((key, kind, tuple(getattr(search, kind))))
     return SweepConfig(tuple(params), sweep.trials, sweep.seed, sweep.startup_trials, sweep.pruner)
 

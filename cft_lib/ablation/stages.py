@@ -31,7 +31,7 @@ from cft_lib.eval.evaluate import EvalConfig, EvalResult, evaluate
 from cft_lib.eval.prompts import prompt_templates
 from cft_lib.eval.responses import base_model_responder, response_is_right
 from cft_lib.llm.base import BackendConfig, GenerationBackend, GenerationConfig, make_backend
-from cft_lib.paths import building, fresh_dir, is_done, mark_done, read_done
+from cft_lib.paths import build_once, fresh_dir, is_done, mark_done, read_done
 from cft_lib.tracking import Tracker, flatten
 from cft_lib.train.recipe import TINY, TinyBaseRecipe, tiny_base_dir
 
@@ -175,13 +175,12 @@ def train_model(
     `after_validation(step, score)` is told each validation score as training goes (a sweep's pruner),
     where validation runs in this process (validation.via: training, not launched).
     """
-    out = config.output_dir
-    if is_done(out):
-        return _reuse_training(config, tracker)
-    with building(out, f"training {config.method} model {config.fingerprint}"):
-        if is_done(out):  # trained by the process this one waited for
-            return _reuse_training(config, tracker)
-        return _train(config, tracker, progress, after_validation)
+    return build_once(
+        config.output_dir,
+        f"training {config.method} model {config.fingerprint}",
+        build=lambda: _train(config, tracker, progress, after_validation),
+        reuse=lambda: _reuse_training(config, tracker),
+    )
 
 
 def _reuse_training(config: TrainStageConfig, tracker: Tracker) -> dict[str, Any]:

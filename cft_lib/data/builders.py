@@ -28,7 +28,7 @@ from cft_lib.data.records import SourceExample, TrainingRecord, read_jsonl_toler
 from cft_lib.data.sources import micro_sources
 from cft_lib.errors import ConfigError, DataError
 from cft_lib.fingerprint import file_fingerprint, fingerprint
-from cft_lib.paths import artifact_dir, building, fresh_dir, is_done, mark_done, read_done
+from cft_lib.paths import artifact_dir, build_once, fresh_dir, is_done, mark_done, read_done
 from cft_lib.teachers.config import TeacherConfig
 
 VARIANTS = TRAINING_METHODS  # the registered training methods (data/methods.py)
@@ -177,12 +177,12 @@ def build_dataset(
     config.check()
     out = dataset_dir(config)
     path = out / "train.jsonl"
-    if is_done(out):
-        return BuiltDataset(path, config.fingerprint, read_done(out))
-    with building(out, f"building the {config.label} data"):
-        if is_done(out):  # built by the process this one waited for
-            return BuiltDataset(path, config.fingerprint, read_done(out))
-        return _build(config, out, progress, truth, respond)
+    return build_once(
+        out,
+        f"building the {config.label} data",
+        build=lambda: _build(config, out, progress, truth, respond),
+        reuse=lambda: BuiltDataset(path, config.fingerprint, read_done(out)),
+    )
 
 
 def _build(

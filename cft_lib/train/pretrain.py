@@ -29,7 +29,7 @@ from cft_lib.data.records import TrainingRecord
 from cft_lib.data.sources import pool_of
 from cft_lib.models.tiny import init_tiny_model
 from cft_lib.models.tokenizer import build_tokenizer, collect_vocabulary
-from cft_lib.paths import building, fresh_dir, is_done, mark_done
+from cft_lib.paths import build_once, fresh_dir, mark_done
 from cft_lib.teachers.oracle import OracleTeacher
 from cft_lib.train import checkpoints
 from cft_lib.train.recipe import TinyBaseRecipe, tiny_base_dir
@@ -158,12 +158,12 @@ def build_tiny_base(
     """The tiny base model's directory, built now if no finished build of this recipe exists."""
     recipe = recipe or TinyBaseRecipe()
     out = tiny_base_dir(recipe)
-    if is_done(out):
-        return out / "model"
-    with building(out, f"pre-training the tiny base model {recipe.fingerprint}"):
-        if is_done(out):  # built by the process this one waited for
-            return out / "model"
-        return _pretrain(recipe, out, log_metrics, progress)
+    return build_once(
+        out,
+        f"pre-training the tiny base model {recipe.fingerprint}",
+        build=lambda: _pretrain(recipe, out, log_metrics, progress),
+        reuse=lambda: out / "model",
+    )
 
 
 def _pretrain(recipe: TinyBaseRecipe, out: Path, log_metrics: MetricLogger | None, progress: bool) -> Path:

@@ -4,7 +4,6 @@ every fingerprint is trained and evaluated once, both reports are complete, no l
 from __future__ import annotations
 
 import collections
-import os
 import re
 import shutil
 import subprocess
@@ -14,22 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ablations import cli_env, stage_runs
+
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 PROFILE = HERE / "micro_profile.yaml"
 FOUR = HERE / "micro_four.yaml"  # Base, SFT, CFT, CFT-mini
 MEASURED = re.compile(r"\d+\.\d \[\d+\.\d, \d+\.\d\]")
-
-
-def _env(store: Path) -> dict[str, str]:
-    return dict(
-        os.environ,
-        OMP_WAIT_POLICY="PASSIVE",
-        CFT_HOME=str(store / ".cft"),
-        MLFLOW_TRACKING_URI=f"sqlite:///{store / 'mlflow.db'}",
-        RAY_AUTH_MODE="disabled",
-    )
 
 
 def _ablation(
@@ -39,25 +30,11 @@ def _ablation(
     return subprocess.Popen(
         [sys.executable, "-m", "cft_lib.cli", "-q", "ablation", str(spec), "--profile", str(profile), *extra],
         cwd=workdir,
-        env=_env(store or workdir),
+        env=cli_env(store or workdir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-def _runs(workdir: Path, stage: str):
-    from mlflow.tracking import MlflowClient
-
-    from cft_lib.paths import opening_store
-
-    if not (workdir / "mlflow.db").exists():
-        return []
-    uri = f"sqlite:///{workdir / 'mlflow.db'}"
-    with opening_store(uri):  # the processes under test may be creating the store's tables right now
-        client = MlflowClient(uri)
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs(experiments, f"tags.`cft.stage` = '{stage}'")
 
 
 def _measured_rows(report: Path) -> dict[str, list[str]]:
@@ -89,7 +66,7 @@ def test_cells_run_as_ray_tasks_once_each(tmp_path):
     out, _ = process.communicate(timeout=900)
     assert process.returncode == 0, out[-4000:]
     assert "queued" in out and "_cell_task" in out  # the cells ran in Ray workers, not here
-    cells = _runs(tmp_path, "cell")
+    cells = stage_runs(tmp_path, "cell")
     assert {r.info.status for r in cells} == {"FINISHED"}
     by_fingerprint = collections.Counter(r.data.tags["cft.fingerprint"] for r in cells)
     assert len(by_fingerprint) == 4 and set(by_fingerprint.values()) == {1}
@@ -116,13 +93,13 @@ def test_two_processes_on_overlapping_specs_do_each_fingerprint_once(tmp_path):
     )
     first = _ablation(first_dir, FOUR, store=tmp_path)
     deadline = time.monotonic() + 300
-    while not any(r.info.status == "RUNNING" for r in _runs(tmp_path, "ablation")):  # the first has begun
+    while not any(r.info.status == "RUNNING" for r in stage_runs(tmp_path, "ablation")):  # the first has begun
         assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0][-3000:]
         time.sleep(0.2)
     second = _ablation(second_dir, Path(FOUR.name), store=tmp_path)
     outs = [p.communicate(timeout=900)[0] for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outs[0][-3000:] + outs[1][-3000:]
-    runs = {stage: _runs(tmp_path, stage) for stage in ("ablation", "cell", "reused-cell", "base-model")}
+    runs = {stage: stage_runs(tmp_path, stage) for stage in ("ablation", "cell", "reused-cell", "base-model")}
     everything = [r for group in runs.values() for r in group]
     assert [r for r in everything if r.info.status != "FINISHED"] == []  # none KILLED ...
     assert [r for r in everything if "cft.superseded" in r.data.tags] == []  # ... not even for a while

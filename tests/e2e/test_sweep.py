@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ablations import cli_env, stage_runs
+
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
@@ -20,16 +22,10 @@ PROFILE, SPEC = HERE / "micro_profile.yaml", HERE / "micro_sweep.yaml"  # CFT tu
 
 
 def _ablation(workdir: Path) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        OMP_WAIT_POLICY="PASSIVE",
-        CFT_HOME=str(workdir / ".cft"),
-        MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}",
-    )
     return subprocess.Popen(
         [sys.executable, "-m", "cft_lib.cli", "-q", "ablation", str(SPEC), "--profile", str(PROFILE)],
         cwd=workdir,
-        env=env,
+        env=cli_env(workdir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -75,14 +71,10 @@ def test_a_killed_sweep_keeps_its_finished_trials_and_completes(tmp_path):
     assert len(finished) == 3  # the budget
     assert {state for _, state, _ in trials} <= {"COMPLETE", "PRUNED", "FAIL"}  # an interrupted trial: FAIL
 
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    trial_runs = client.search_runs(experiments, "tags.`cft.stage` = 'trial'")
+    trial_runs = stage_runs(tmp_path, "trial")
     finished_runs = [r for r in trial_runs if r.info.status == "FINISHED"]
     assert sorted(r.data.tags["cft.trial"] for r in finished_runs) == [str(n) for n, _, _ in finished]
-    cells = client.search_runs(experiments, "tags.`cft.stage` = 'cell'")
+    cells = stage_runs(tmp_path, "cell")
     done = [r for r in cells if r.info.status == "FINISHED"]
     assert len(done) == 1 and done[0].data.metrics["sweep/trials"] == 3
     killed = [r for r in cells + trial_runs if r.info.status != "FINISHED"]  # what the kill interrupted
