@@ -1,6 +1,6 @@
 """Cells one after another here against cells as Ray tasks, side by side in one run, on the same spec.
 
-    python benchmarks/executor_throughput.py [--data-size 3072] [--limit 384] [--two-threads]
+    python benchmarks/executor_throughput.py [--data-size 6144] [--limit 768] [--two-threads]
 
 The spec is tests/e2e/micro_four.yaml (four cells: the base model, SFT, CFT and CFT with the weaker
 teacher) on the micro profile, at `--data-size` training records and `--limit` problems per
@@ -63,8 +63,8 @@ def _ablation(home: Path, sets: list[str], executor: str, threads: int) -> float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-size", type=int, default=3072, help="training records per cell")
-    parser.add_argument("--limit", type=int, default=384, help="problems per benchmark")
+    parser.add_argument("--data-size", type=int, default=6144, help="training records per cell")
+    parser.add_argument("--limit", type=int, default=768, help="problems per benchmark")
     parser.add_argument("--two-threads", action="store_true", help="also time sequential cells on two threads")
     args = parser.parse_args()
     sets = [f"data.size={args.data_size}", f"eval.limit={args.limit}", f"validation.limit={args.limit}"]

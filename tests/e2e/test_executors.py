@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ablations import cli_env, stage_runs
+from tests.support.ablations import cli_env, seed_base_model, stage_runs
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,8 @@ def _trained_once(cell_runs) -> collections.Counter:
     )
 
 
-def test_cells_run_as_ray_tasks_once_each(tmp_path):
+def test_cells_run_as_ray_tasks_once_each(tmp_path, small_base_model):
+    seed_base_model(small_base_model, tmp_path)  # the micro profile's base, built once per test session
     # one cell tuned (a sweep's trials resolve the profile again, in the worker), the files named relative
     # to this directory (Ray workers start elsewhere)
     sweep = "sweep: {params: {train.learning_rate: {log_uniform: [1.0e-5, 1.0e-3]}}, trials: 2, cells: [CFT-mini]}\n"
@@ -78,10 +79,11 @@ def test_cells_run_as_ray_tasks_once_each(tmp_path):
     assert len(rows) == 3 and all(len(r) == 4 for r in rows.values()), rows  # every cell's numbers
 
 
-def test_two_processes_on_overlapping_specs_do_each_fingerprint_once(tmp_path):
+def test_two_processes_on_overlapping_specs_do_each_fingerprint_once(tmp_path, small_base_model):
     """Both specs are named micro_four (one experiment, one parent-run name), from two directories that
     share CFT_HOME and the store: the second process's start supersedes RUNNING runs of that spec unless
     their owner is alive, so a live first process's runs must survive it."""
+    seed_base_model(small_base_model, tmp_path)  # (the lock the two take is the data's and trainings')
     first_dir, second_dir = tmp_path / "first", tmp_path / "second"
     for folder in (first_dir, second_dir):
         folder.mkdir()

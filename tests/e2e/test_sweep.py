@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ablations import cli_env, stage_runs
+from tests.support.ablations import cli_env, seed_base_model, stage_runs
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,8 @@ def _trials(workdir: Path) -> list[tuple[int, str, float | None]]:
     return [(n, state, value) for n, state, value in rows]
 
 
-def test_a_killed_sweep_keeps_its_finished_trials_and_completes(tmp_path):
+def test_a_killed_sweep_keeps_its_finished_trials_and_completes(tmp_path, small_base_model):
+    seed_base_model(small_base_model, tmp_path)  # the micro profile's base, built once per test session
     first = _ablation(tmp_path)
     deadline = time.monotonic() + 600
     while sum(state == "COMPLETE" for _, state, _ in _trials(tmp_path)) < 2:

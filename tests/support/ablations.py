@@ -31,3 +31,12 @@ def stage_runs(store: Path, stage: str) -> list:
         client = MlflowClient(uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
     return client.search_runs(experiments, f"tags.`cft.stage` = '{stage}'")
+
+
+def seed_base_model(model_dir: Path, store: Path) -> None:
+    """Put a built tiny base model (`model_dir`, as conftest's small_base_model gives it) into the CFT_HOME
+    under `store`, so a test of something else does not pre-train it again (it is the micro profile's)."""
+    import shutil
+
+    built = Path(model_dir).parent  # models/tiny-base-<fp>/, with its DONE marker
+    shutil.copytree(built, store / ".cft" / "models" / built.name)
