@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ablations import cli_env
+
 pytestmark = pytest.mark.slow
 
 PROFILE = Path(__file__).with_name("micro_profile.yaml")
@@ -17,20 +19,11 @@ CELLS = ("SFT-verified", "GPT-4o-mini", "GPT-4o-1120")
 MEASURED = re.compile(r"\d+\.\d \[\d+\.\d, \d+\.\d\]")  # ours: the value and its 95% CI
 
 
-def _env(workdir: Path) -> dict[str, str]:
-    return dict(
-        os.environ,
-        OMP_WAIT_POLICY="PASSIVE",
-        CFT_HOME=str(workdir / ".cft"),
-        MLFLOW_TRACKING_URI=f"sqlite:///{workdir / 'mlflow.db'}",
-    )
-
-
 def _ablation(workdir: Path, extra_env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "cft_lib.cli", "ablation", "teacher_model", "--profile", str(PROFILE)],
         cwd=workdir,
-        env=_env(workdir) | (extra_env or {}),
+        env=cli_env(workdir) | (extra_env or {}),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
